@@ -1,0 +1,96 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from connections import audit
+from connections.models import ApiToken, AuditEvent, Connection, Customer, User
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "contact_email"]
+    search_fields = ["name", "slug", "contact_email"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "role", "customer", "is_active"]
+    list_filter = ["role", "customer", "is_active"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("Patchbay role", {"fields": ["role", "customer"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        ("Patchbay role", {"fields": ["role", "customer"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).values("role", "customer_id").first() or {}
+        super().save_model(request, obj, form, change)
+        after = {"role": obj.role, "customer_id": obj.customer_id}
+        if before != after:
+            audit.record(
+                "user.role_changed" if change else "user.created",
+                obj,
+                request=request,
+                customer=obj.customer,
+                changes={"before": before, "after": after},
+            )
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "customer", "system", "environment", "health_status"]
+    list_filter = ["health_status", "system", "environment", "customer"]
+    search_fields = ["display_name", "upstream_id", "customer__name"]
+    list_select_related = ["customer"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Metadata only: tokens are issued, rotated and revoked in Patchbay, never typed in."""
+
+    list_display = ["__str__", "connection", "environment", "last4", "created_at", "revoked_at"]
+    list_filter = ["environment"]
+    list_select_related = ["connection"]
+    fields = [
+        "connection",
+        "environment",
+        "label",
+        "last4",
+        "fingerprint",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_by",
+        "revoked_at",
+        "rotated_from",
+        "rotate_out_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only for everyone, admins included."""
+
+    list_display = ["created_at", "actor_repr", "action", "object_type", "object_repr", "customer"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["request_id", "object_id", "actor_repr"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,11 @@
+"""Beat tasks of the token lifecycle: thin, they call connections.tokens."""
+
+from celery import shared_task
+
+from connections import tokens
+
+
+@shared_task(acks_late=True)
+def revoke_rotated_out_tokens() -> dict:
+    revoked, failed = tokens.revoke_rotated_out_tokens()
+    return {"revoked": revoked, "failed": failed}

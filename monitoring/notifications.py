@@ -1,0 +1,229 @@
+"""Telling a customer their connection needs them: once per episode, by email and webhook.
+
+An episode opens with the transition into reauth_required (told at once) or into error (told
+once it lasts NOTIFY_ERROR_AFTER_MINUTES); the ConnectionEvent that opened it is the key of a
+unique constraint, so a poll every minute never sends a second notice. Recovery sends "resolved"
+for every episode that was told.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from connections.models import Connection
+from connections.systems import HealthStatus
+from monitoring.models import ConnectionEvent, Notification
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+OPENING_KINDS = [Kind.REAUTH_REQUIRED, Kind.LASTING_ERROR]
+
+
+class DeliveryFailed(Exception):
+    """A notice could not be delivered this time; the task retries it with backoff."""
+
+
+def reconnect_url(connection: Connection) -> str:
+    """The page where the customer reconnects (the dashboard's), else the connection page."""
+    try:
+        path = reverse("connection_reconnect", kwargs={"connection_id": connection.pk})
+    except NoReverseMatch:
+        path = reverse("connection_detail", kwargs={"connection_id": connection.pk})
+    return settings.PATCHBAY_BASE_URL.rstrip("/") + path
+
+
+def after_transitions(events: list[ConnectionEvent]) -> None:
+    """Called inside the transaction that wrote `events`: open or resolve episodes."""
+    for event in events:
+        if event.to_status == HealthStatus.REAUTH_REQUIRED:
+            open_episode(event, Kind.REAUTH_REQUIRED)
+        elif event.to_status == HealthStatus.HEALTHY:
+            resolve_episodes(event.connection_id)
+
+
+def channels_for(connection: Connection) -> list[tuple[str, str]]:
+    customer = connection.customer
+    channels = [(Notification.Channel.EMAIL, customer.contact_email)]
+    if customer.notification_webhook_url:
+        channels.append((Notification.Channel.WEBHOOK, customer.notification_webhook_url))
+    return channels
+
+
+def create_notices(connection: Connection, episode: ConnectionEvent, kind: str) -> None:
+    """One notice per channel; the unique constraint turns a repeat into nothing."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                customer_id=connection.customer_id,
+                connection=connection,
+                episode=episode,
+                kind=kind,
+                channel=channel,
+                recipient=recipient,
+            )
+            for channel, recipient in channels_for(connection)
+        ],
+        ignore_conflicts=True,
+    )
+    pending = list(
+        Notification.objects.filter(
+            episode=episode, kind=kind, delivery=Notification.Delivery.PENDING, attempts=0
+        ).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: enqueue(pending))
+
+
+def enqueue(notification_ids: list[int]) -> None:
+    from monitoring.tasks import deliver_notification
+
+    for pk in notification_ids:
+        deliver_notification.delay(pk)
+
+
+def open_episode(event: ConnectionEvent, kind: str) -> None:
+    connection = Connection.objects.select_related("customer").get(pk=event.connection_id)
+    create_notices(connection, event, kind)
+
+
+def resolve_episodes(connection_id: int) -> None:
+    """Send "resolved" for each told episode of this connection that has none yet."""
+    resolved = Notification.objects.filter(episode=OuterRef("episode"), kind=Kind.RESOLVED)
+    episodes = (
+        Notification.objects.filter(connection_id=connection_id, kind__in=OPENING_KINDS)
+        .exclude(Exists(resolved))
+        .values_list("episode_id", flat=True)
+        .distinct()
+    )
+    episode_ids = list(episodes)
+    if not episode_ids:
+        return
+    connection = Connection.objects.select_related("customer").get(pk=connection_id)
+    for episode in ConnectionEvent.objects.filter(pk__in=episode_ids):
+        create_notices(connection, episode, Kind.RESOLVED)
+
+
+def notify_lasting_errors(now: datetime | None = None) -> int:
+    """Open an episode for connections in error for longer than NOTIFY_ERROR_AFTER_MINUTES."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.NOTIFY_ERROR_AFTER_MINUTES)
+    opened = 0
+    for connection in Connection.objects.filter(
+        health_status=HealthStatus.ERROR, status_changed_at__lte=cutoff
+    ).select_related("customer"):
+        episode = (
+            ConnectionEvent.objects.filter(connection=connection, to_status=HealthStatus.ERROR)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if episode is None or episode.notifications.filter(kind=Kind.LASTING_ERROR).exists():
+            continue
+        with transaction.atomic():
+            create_notices(connection, episode, Kind.LASTING_ERROR)
+        opened += 1
+    return opened
+
+
+def message_for(notification: Notification) -> tuple[str, str]:
+    """Subject and plain-text body, with what happened and how to fix it."""
+    connection = notification.connection
+    link = reconnect_url(connection)
+    name = f"{connection.display_name} ({connection.get_system_display()})"
+    if notification.kind == Kind.REAUTH_REQUIRED:
+        return (
+            f"Action needed: reconnect {connection.display_name}",
+            f"Your connection {name} needs to be reauthorized: the system no longer accepts "
+            "its credentials, so data has stopped flowing.\n\n"
+            "To fix it:\n"
+            f"1. Open {link}\n"
+            "2. Choose Reconnect and sign in to the system with an account that has access.\n"
+            "3. Patchbay checks the connection again at once and tells you when it is back.\n",
+        )
+    if notification.kind == Kind.LASTING_ERROR:
+        return (
+            f"{connection.display_name} has been failing since "
+            f"{connection.status_changed_at:%Y-%m-%d %H:%M} UTC",
+            f"Your connection {name} has answered with errors for more than "
+            f"{settings.NOTIFY_ERROR_AFTER_MINUTES} minutes. Our support team can see it too.\n\n"
+            f"Check that the system is up, then open {link} to see the latest errors or "
+            "reconnect it.\n",
+        )
+    return (
+        f"Resolved: {connection.display_name} is working again",
+        f"Your connection {name} is healthy again; nothing more is needed.\n\nDetails: {link}\n",
+    )
+
+
+def webhook_payload(notification: Notification) -> dict:
+    connection = notification.connection
+    return {
+        "type": f"connection.{notification.kind}",
+        "timestamp": timezone.now().isoformat(),
+        "data": {
+            "connection_id": connection.pk,
+            "upstream_connection_id": connection.upstream_id,
+            "display_name": connection.display_name,
+            "health_status": connection.health_status,
+            "reconnect_url": reconnect_url(connection),
+            "instructions": message_for(notification)[1],
+        },
+    }
+
+
+def deliver(notification: Notification) -> None:
+    """Send one notice; raises DeliveryFailed (after recording why) for the task to retry."""
+    if notification.delivery == Notification.Delivery.SENT:
+        return
+    notification.attempts += 1
+    try:
+        if notification.channel == Notification.Channel.EMAIL:
+            subject, body = message_for(notification)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
+        else:
+            post_webhook(notification)
+    except Exception as exc:
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        notification.save(update_fields=["attempts", "last_error"])
+        raise DeliveryFailed(notification.last_error) from exc
+    notification.delivery = Notification.Delivery.SENT
+    notification.sent_at = timezone.now()
+    notification.last_error = ""
+    notification.save(update_fields=["attempts", "delivery", "sent_at", "last_error"])
+
+
+def post_webhook(notification: Notification) -> None:
+    body = json.dumps(webhook_payload(notification))
+    now = datetime.now(UTC)
+    # The same id on every retry, so the customer's receiver can drop duplicates.
+    webhook_id = f"msg_patchbay_notification_{notification.pk}"
+    signature = Webhook(settings.NOTIFICATION_WEBHOOK_SECRET).sign(webhook_id, now, body)
+    response = httpx.post(
+        notification.recipient,
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+        },
+        timeout=10,
+    )
+    if not response.is_success:
+        raise RuntimeError(f"the endpoint answered HTTP {response.status_code}")
+
+
+def mark_failed(notification_id: int) -> None:
+    Notification.objects.filter(pk=notification_id).exclude(
+        delivery=Notification.Delivery.SENT
+    ).update(delivery=Notification.Delivery.FAILED)

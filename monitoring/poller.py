@@ -1,0 +1,296 @@
+"""The poller: plan a sweep of due connections, poll a batch concurrently, write it in bulk.
+
+A sweep takes a lease (SweepLock) so sweeps never overlap; planning moves every planned
+connection's `due_at` one interval ahead, so none is polled twice in an interval; a batch writes
+in one transaction under row locks and skips connections it already wrote for its sweep, so a
+redelivered batch changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connections.models import ApiToken, Connection
+from monitoring import client, notifications, state
+from monitoring.client import StatusResult
+from monitoring.models import (
+    ConnectionEvent,
+    ErrorLog,
+    HealthCheck,
+    PollSchedule,
+    Source,
+    Sweep,
+    SweepLock,
+)
+from monitoring.state import Outcome
+
+logger = logging.getLogger(__name__)
+
+SWEEP_LOCK = "poll-sweep"
+# Beat fires every interval, not to the microsecond: a connection planned a hair under one
+# interval ago is due again rather than skipped for a whole interval.
+DUE_SLACK = timedelta(seconds=2)
+CONNECTION_FIELDS = [
+    "health_status",
+    "status_changed_at",
+    "last_checked_at",
+    "last_success_at",
+    "consecutive_failures",
+]
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    sweep_id: uuid.UUID
+    batches: list[list[int]]
+
+
+def interval() -> timedelta:
+    return timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
+
+
+def sweep_lease() -> timedelta:
+    """Long enough for a slow sweep to finish, short enough that a crashed one frees the lock."""
+    return max(interval() * 5, timedelta(minutes=5))
+
+
+def acquire_lock(name: str, holder: str, *, now: datetime, lease: timedelta) -> bool:
+    """Take the named lease if it is free or expired: one conditional UPDATE, atomic anywhere."""
+    # Make sure the row exists; if another planner creates it at the same moment, the UPDATE
+    # below still lets only one of them through.
+    SweepLock.objects.bulk_create([SweepLock(name=name, expires_at=now)], ignore_conflicts=True)
+    taken = SweepLock.objects.filter(name=name, expires_at__lte=now).update(
+        holder=holder, expires_at=now + lease
+    )
+    return taken == 1
+
+
+def release_lock(name: str, holder: str) -> None:
+    SweepLock.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
+
+
+def due_connection_ids(now: datetime) -> list[int]:
+    return list(
+        Connection.objects.filter(Q(poll_schedule__isnull=True) | Q(poll_schedule__due_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def plan_sweep(*, batch_size: int | None = None, now: datetime | None = None) -> SweepPlan | None:
+    """Claim every due connection for a new sweep; None when a sweep is still running."""
+    now = now or timezone.now()
+    batch_size = max(1, batch_size or settings.POLL_BATCH_SIZE)
+    sweep_id = uuid.uuid4()
+    if not acquire_lock(SWEEP_LOCK, str(sweep_id), now=now, lease=sweep_lease()):
+        return None
+    with transaction.atomic():
+        ids = due_connection_ids(now)
+        next_due = now + interval() - DUE_SLACK
+        PollSchedule.objects.bulk_create(
+            [PollSchedule(connection_id=pk, due_at=next_due, last_sweep_id=sweep_id) for pk in ids],
+            update_conflicts=True,
+            unique_fields=["connection"],
+            update_fields=["due_at", "last_sweep_id"],
+            batch_size=1000,
+        )
+        batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+        Sweep.objects.create(
+            id=sweep_id, planned_at=now, connection_count=len(ids), batch_count=len(batches)
+        )
+    if not batches:
+        finish_sweep(sweep_id)
+    return SweepPlan(sweep_id, batches)
+
+
+def finish_batch(sweep_id: uuid.UUID) -> None:
+    """Count a batch done; the last one ends the sweep and frees the lock for the next."""
+    Sweep.objects.filter(pk=sweep_id).update(batches_done=F("batches_done") + 1)
+    sweep = Sweep.objects.filter(pk=sweep_id).first()
+    if sweep is not None and sweep.batches_done >= sweep.batch_count:
+        finish_sweep(sweep_id)
+
+
+def finish_sweep(sweep_id: uuid.UUID) -> None:
+    Sweep.objects.filter(pk=sweep_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    release_lock(SWEEP_LOCK, str(sweep_id))
+
+
+def current_tokens(connection_ids: Iterable[int]) -> dict[int, ApiToken]:
+    """The newest active token of each connection (during a rotation, the new one)."""
+    tokens: dict[int, ApiToken] = {}
+    for token in ApiToken.objects.active().filter(connection_id__in=list(connection_ids)):
+        best = tokens.get(token.connection_id)
+        if best is None or token.created_at > best.created_at:
+            tokens[token.connection_id] = token
+    return tokens
+
+
+async def poll_concurrently(
+    targets: Sequence[tuple[str, ApiToken | None]], concurrency: int
+) -> list[StatusResult]:
+    """Poll every (upstream_id, token) with at most `concurrency` calls in flight."""
+    limit = asyncio.Semaphore(max(1, concurrency))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(timeout=client.timeout(), limits=limits) as http:
+
+        async def one(upstream_id: str, token) -> StatusResult:
+            async with limit:
+                try:
+                    return await client.get_status_async(http, upstream_id, token)
+                except Exception as exc:  # a poll run survives anything one answer does
+                    logger.exception("Status call for %s failed unexpectedly", upstream_id)
+                    return StatusResult(
+                        outcome=Outcome.PROTOCOL_ERROR,
+                        error_code="CLIENT_FAILURE",
+                        message=f"Patchbay could not handle the answer ({type(exc).__name__}).",
+                    )
+
+        return list(await asyncio.gather(*(one(uid, token) for uid, token in targets)))
+
+
+def poll_batch(
+    sweep_id: uuid.UUID | None, connection_ids: Sequence[int], *, concurrency: int | None = None
+) -> int:
+    """Poll one batch of a sweep and write the results; returns how many were written."""
+    pending = set(connection_ids)
+    if sweep_id is not None:
+        pending -= set(
+            HealthCheck.objects.filter(
+                sweep_id=sweep_id, connection_id__in=connection_ids
+            ).values_list("connection_id", flat=True)
+        )
+    upstream_ids = dict(
+        Connection.objects.filter(pk__in=pending).values_list("pk", "upstream_id").order_by("pk")
+    )
+    tokens = current_tokens(upstream_ids)
+    order = list(upstream_ids)
+    results = asyncio.run(
+        poll_concurrently(
+            [(upstream_ids[pk], tokens.get(pk)) for pk in order],
+            concurrency or settings.POLL_CONCURRENCY,
+        )
+    )
+    return write_results(dict(zip(order, results, strict=True)), sweep_id=sweep_id)
+
+
+def poll_one(connection_id: int) -> StatusResult | None:
+    """ "Check now": poll one connection at once, outside any sweep, through the same writes."""
+    connection = Connection.objects.filter(pk=connection_id).only("pk", "upstream_id").first()
+    if connection is None:
+        return None
+    token = current_tokens([connection_id]).get(connection_id)
+    result = client.get_status(connection.upstream_id, token)
+    write_results({connection_id: result}, sweep_id=None, source=Source.CHECK_NOW)
+    return result
+
+
+def write_results(
+    results: dict[int, StatusResult],
+    *,
+    sweep_id: uuid.UUID | None,
+    source: str = Source.POLL,
+    now: datetime | None = None,
+) -> int:
+    """Apply results through the state machine and write everything in one transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Row locks (PostgreSQL; SQLite serialises writers anyway) make a concurrent redelivery
+        # wait, then find its checks written below and skip them.
+        connections = list(
+            Connection.objects.select_for_update().filter(pk__in=list(results)).order_by("pk")
+        )
+        if sweep_id is not None:
+            done = set(
+                HealthCheck.objects.filter(
+                    sweep_id=sweep_id, connection_id__in=list(results)
+                ).values_list("connection_id", flat=True)
+            )
+            connections = [c for c in connections if c.pk not in done]
+        checks, events, errors, backoffs = [], [], [], []
+        for connection in connections:
+            result = results[connection.pk]
+            transition = state.observe(
+                connection,
+                result.outcome,
+                at=now,
+                reason=state.reason_for(result.outcome, result.error_code, result.message),
+                request_id=result.request_id,
+            )
+            checks.append(health_check(connection, result, sweep_id, source, now))
+            if transition.changed:
+                events.append(event_for(connection, transition, source))
+            if not result.ok:
+                errors.append(error_log(connection, result, source, now))
+            if result.outcome == Outcome.RATE_LIMITED:
+                until = now + timedelta(seconds=result.retry_after_seconds or 60)
+                backoffs.append(
+                    PollSchedule(connection=connection, due_at=until, backoff_until=until)
+                )
+        HealthCheck.objects.bulk_create(checks, batch_size=500)
+        Connection.objects.bulk_update(connections, CONNECTION_FIELDS, batch_size=250)
+        ConnectionEvent.objects.bulk_create(events, batch_size=500)
+        ErrorLog.objects.bulk_create(errors, batch_size=500)
+        PollSchedule.objects.bulk_create(
+            backoffs,
+            update_conflicts=True,
+            unique_fields=["connection"],
+            update_fields=["due_at", "backoff_until"],
+        )
+        if events:
+            notifications.after_transitions(events)
+    return len(checks)
+
+
+def health_check(connection, result: StatusResult, sweep_id, source: str, now) -> HealthCheck:
+    return HealthCheck(
+        connection=connection,
+        checked_at=now,
+        sweep_id=sweep_id,
+        source=source,
+        outcome=result.outcome,
+        status_after=connection.health_status,
+        latency_ms=result.latency_ms,
+        http_status=result.http_status,
+        error_code=result.error_code,
+        request_id=result.request_id,
+    )
+
+
+def event_for(connection, transition: state.Transition, source: str) -> ConnectionEvent:
+    return ConnectionEvent(
+        connection=connection,
+        created_at=transition.at,
+        from_status=transition.before.status,
+        to_status=transition.after.status,
+        reason=transition.reason[:300],
+        request_id=transition.request_id,
+        source=source,
+    )
+
+
+def error_log(connection, result: StatusResult, source: str, now) -> ErrorLog:
+    return ErrorLog(
+        created_at=now,
+        customer_id=connection.customer_id,
+        connection=connection,
+        source=source,
+        http_status=result.http_status,
+        error_code=result.error_code,
+        error_type=result.error_type,
+        message=result.message or state.Outcome(result.outcome).label,
+        request_id=result.request_id,
+        raw_body=result.raw_body,
+    )

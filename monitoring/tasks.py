@@ -1,0 +1,80 @@
+"""Celery tasks: thin, ids in, the domain functions do the work."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from monitoring import notifications, poller, retention, webhooks
+from monitoring.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) -> int:
+    """Beat, every POLL_INTERVAL_SECONDS: claim due connections and fan out batch tasks."""
+    plan = poller.plan_sweep(batch_size=batch_size)
+    if plan is None:
+        logger.info("Previous sweep still running: this interval's sweep is skipped.")
+        return 0
+    for batch in plan.batches:
+        poll_batch.delay(str(plan.sweep_id), batch, concurrency)
+    return len(plan.batches)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def poll_batch(sweep_id: str, connection_ids: list[int], concurrency: int | None = None) -> int:
+    """Poll one batch; redelivered after a lost worker, it writes only what is missing."""
+    try:
+        return poller.poll_batch(sweep_id, connection_ids, concurrency=concurrency)
+    finally:
+        poller.finish_batch(sweep_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def poll_connection_now(connection_id: int) -> str | None:
+    """The dashboard's "Check now": one connection, at once, through the same state machine."""
+    result = poller.poll_one(connection_id)
+    return None if result is None else str(result.outcome)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def process_webhook_event(event_id: int) -> str:
+    return webhooks.process(event_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(notifications.DeliveryFailed,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
+def deliver_notification(self, notification_id: int) -> None:
+    notification = (
+        Notification.objects.select_related("connection__customer")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        return
+    try:
+        notifications.deliver(notification)
+    except notifications.DeliveryFailed:
+        if self.request.retries >= self.max_retries:
+            notifications.mark_failed(notification_id)
+        raise
+
+
+@shared_task
+def notify_lasting_errors() -> int:
+    return notifications.notify_lasting_errors()
+
+
+@shared_task
+def prune_history() -> dict[str, int]:
+    return retention.prune_history()

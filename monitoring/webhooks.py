@@ -1,0 +1,193 @@
+"""Webhooks from the upstream (Standard Webhooks): verify, store raw, process once.
+
+Verification uses the `standardwebhooks` library (constant-time comparison, 5-minute tolerance
+both ways) against every secret in UNIFIED_WEBHOOK_SECRETS, so a rotation never drops events.
+Processing drives the same health state machine as polling.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from connections.models import Connection
+from monitoring import notifications, state
+from monitoring.models import ConnectionEvent, ErrorLog, Source, WebhookEvent
+from monitoring.redaction import redact
+from monitoring.state import Outcome
+
+STATUS_OUTCOMES = {
+    "active": Outcome.OK,
+    "syncing": Outcome.OK,
+    "requires_reauth": Outcome.REAUTH,
+    "error": Outcome.UPSTREAM_ERROR,
+    "disconnected": Outcome.DISCONNECTED,
+}
+KNOWN_TYPES = {
+    "connection.status_changed",
+    "connection.reauth_required",
+    "sync.completed",
+    "sync.failed",
+    "error.occurred",
+}
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def verify(body: bytes, headers) -> None:
+    """Accept the body if any configured secret signed it within the tolerance, else 401."""
+    wanted = {
+        name: headers.get(name, "")
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
+    for secret in settings.UNIFIED_WEBHOOK_SECRETS:
+        try:
+            Webhook(secret).verify(body, wanted, json_parse=False)
+        except (WebhookVerificationError, ValueError, binascii.Error, UnicodeDecodeError):
+            continue
+        return
+    raise WebhookRejected(401, "The webhook signature or timestamp is not valid.")
+
+
+def parse(body: bytes) -> dict:
+    """The event envelope {"type", "timestamp", "data"}, or 400."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected(400, "The body is not JSON.") from exc
+    if not (
+        isinstance(payload, dict)
+        and isinstance(payload.get("type"), str)
+        and isinstance(payload.get("timestamp"), str)
+        and isinstance(payload.get("data"), dict)
+    ):
+        raise WebhookRejected(400, 'The body must be {"type", "timestamp", "data"}.')
+    return payload
+
+
+def receive(body: bytes, headers) -> tuple[WebhookEvent, bool]:
+    """Verify, parse and store; returns the event and whether it is new (a replay is not)."""
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise WebhookRejected(413, "The body is too large.")
+    verify(body, headers)
+    payload = parse(body)
+    webhook_id = headers.get("webhook-id", "")[:100]
+    existing = WebhookEvent.objects.filter(webhook_id=webhook_id).first()
+    if existing is not None:
+        return existing, False
+    upstream_id = payload["data"].get("connection_id")
+    connection = (
+        Connection.objects.filter(upstream_id=upstream_id).first()
+        if isinstance(upstream_id, str)
+        else None
+    )
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                webhook_id=webhook_id,
+                event_type=payload["type"][:64],
+                connection=connection,
+                raw_body=redact(body),
+            )
+    except IntegrityError:
+        return WebhookEvent.objects.get(webhook_id=webhook_id), False
+    return event, True
+
+
+def _event_time(payload: dict) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(payload["timestamp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+def process(event_id: int) -> str:
+    """Apply one stored event once: the state moves from received to processed or ignored."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.state != WebhookEvent.State.RECEIVED:
+            return "already handled"
+        note = apply(event, json.loads(event.raw_body))
+        event.state = WebhookEvent.State.IGNORED if note else WebhookEvent.State.PROCESSED
+        event.note = note
+        event.processed_at = timezone.now()
+        event.save(update_fields=["state", "note", "processed_at"])
+        return event.state
+
+
+def apply(event: WebhookEvent, payload: dict) -> str:
+    """Drive the state machine from one event; returns why it was ignored, or ""."""
+    kind, data = payload["type"], payload["data"]
+    if kind not in KNOWN_TYPES:
+        return f"Unknown event type {kind[:60]!r}."
+    if event.connection_id is None:
+        return "No connection with this connection_id."
+    connection = Connection.objects.select_for_update().get(pk=event.connection_id)
+    problem = data.get("error") if isinstance(data.get("error"), dict) else {}
+    if kind in ("sync.failed", "error.occurred"):
+        ErrorLog.objects.create(
+            customer_id=connection.customer_id,
+            connection=connection,
+            source=Source.WEBHOOK,
+            error_code=str(problem.get("code") or "")[:64],
+            error_type=str(problem.get("type") or "")[:64],
+            message=str(problem.get("message") or kind)[:2000],
+            request_id=str(problem.get("request_id") or event.webhook_id)[:64],
+            raw_body=event.raw_body,
+        )
+    if kind == "error.occurred":
+        return ""
+    if kind == "connection.status_changed":
+        outcome = STATUS_OUTCOMES.get(data.get("status"))
+        if outcome is None:
+            return f"Unknown status {str(data.get('status'))[:40]!r}."
+    elif kind == "connection.reauth_required":
+        outcome = Outcome.REAUTH
+    elif kind == "sync.completed":
+        outcome = Outcome.OK
+    else:
+        outcome = Outcome.UPSTREAM_ERROR
+    happened_at = _event_time(payload) or event.received_at
+    if happened_at < connection.status_changed_at:
+        return "Older than the connection's current status."
+    transition = state.observe(
+        connection,
+        outcome,
+        at=happened_at,
+        reason=f"Webhook {kind}: " + state.reason_for(outcome, str(problem.get("code") or "")),
+        request_id=event.webhook_id[:64],
+    )
+    connection.save(
+        update_fields=[
+            "health_status",
+            "status_changed_at",
+            "last_checked_at",
+            "last_success_at",
+            "consecutive_failures",
+        ]
+    )
+    if transition.changed:
+        created = ConnectionEvent.objects.create(
+            connection=connection,
+            created_at=transition.at,
+            from_status=transition.before.status,
+            to_status=transition.after.status,
+            reason=transition.reason[:300],
+            request_id=transition.request_id,
+            source=Source.WEBHOOK,
+        )
+        notifications.after_transitions([created])
+    return ""

@@ -1,0 +1,51 @@
+"""The sandbox upstream as a real HTTP server: Django serving `sandbox.urls` on its own port.
+
+It shares Patchbay's settings and database (so faults can be set from the admin), but answers
+only the upstream protocol: the web app's URLs are not reachable through it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+
+class SandboxHandler(WSGIHandler):
+    def get_response(self, request):
+        request.urlconf = "sandbox.urls"
+        return super().get_response(request)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False):
+    handler_class = QuietRequestHandler if quiet else WSGIRequestHandler
+    server = ThreadedWSGIServer((host, port), handler_class, allow_reuse_address=True)
+    server.daemon_threads = True
+    server.set_app(SandboxHandler())
+    return server
+
+
+class SandboxThread(threading.Thread):
+    """Runs the sandbox on a free loopback port in this process (tests, benchmarks)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        super().__init__(daemon=True)
+        self.server = make_server(host, port, quiet=True)
+        self.host, self.port = self.server.server_address[:2]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def run(self) -> None:
+        self.server.serve_forever(poll_interval=0.1)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

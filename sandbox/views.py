@@ -1,0 +1,218 @@
+"""The sandbox's side of the upstream protocol: status, token issue/revoke, standard errors.
+
+Every answer carries an `X-Request-ID` (the request's own, made here as a vendor would) and every
+error has the body `{"error": {"code", "type", "message", "request_id"}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import random
+import time
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox.models import Fault, SandboxConnection, SandboxToken, global_latency_ms, hash_token
+
+ERROR_TYPES = {
+    "AUTHENTICATION_FAILED": "authentication_error",
+    "REAUTHORIZATION_REQUIRED": "authentication_error",
+    "PERMISSION_DENIED": "permission_error",
+    "RATE_LIMIT_EXCEEDED": "rate_limit_error",
+    "CONNECTION_NOT_FOUND": "not_found_error",
+    "TOKEN_NOT_FOUND": "not_found_error",
+    "INVALID_REQUEST": "invalid_request_error",
+    "SYSTEM_UNAVAILABLE": "api_error",
+    "INTERNAL_ERROR": "api_error",
+}
+
+
+def error(request, status: int, code: str, message: str, **headers) -> JsonResponse:
+    body = {
+        "error": {
+            "code": code,
+            "type": ERROR_TYPES.get(code, "api_error"),
+            "message": message,
+            "request_id": request.request_id,
+        }
+    }
+    response = JsonResponse(body, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def protocol(*methods: str):
+    """Give the request a vendor-style id (RequestIdMiddleware echoes it), answer a wrong method
+    and any crash with the standard error body, never a Django page."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            request.request_id = f"req_{uuid.uuid4().hex[:24]}"
+            if methods and request.method not in methods:
+                response = error(request, 405, "INVALID_REQUEST", "Method not allowed.")
+                response["Allow"] = ", ".join(methods)
+            else:
+                try:
+                    response = view(request, *args, **kwargs)
+                except Exception:
+                    response = error(
+                        request, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly."
+                    )
+            response["X-Request-ID"] = request.request_id
+            return response
+
+        return csrf_exempt(wrapper)
+
+    return decorate
+
+
+def bearer(request) -> str:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def platform_key_ok(request) -> bool:
+    presented = bearer(request)
+    return bool(presented) and hmac.compare_digest(
+        presented.encode(), settings.UNIFIED_API_KEY.encode()
+    )
+
+
+@protocol()
+def health(request):
+    return JsonResponse({"status": "ok", "service": "patchbay-sandbox-upstream"})
+
+
+@protocol("GET")
+def connection_status(request, upstream_id: str):
+    """GET /v1/connections/{id}/status with the connection's own token."""
+    presented = bearer(request)
+    token = (
+        SandboxToken.objects.usable()
+        .select_related("connection")
+        .filter(token_hash=hash_token(presented))
+        .first()
+        if presented
+        else None
+    )
+    if token is None:
+        return error(request, 401, "AUTHENTICATION_FAILED", "The token is missing or invalid.")
+    connection = token.connection
+    if connection.upstream_id != upstream_id:
+        if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
+            return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
+        return error(request, 403, "PERMISSION_DENIED", "This token is for another connection.")
+
+    latency = global_latency_ms() + (connection.latency_ms if connection.fault == Fault.SLOW else 0)
+    if latency:
+        time.sleep(latency / 1000)
+    return status_answer(request, connection)
+
+
+def status_answer(request, connection: SandboxConnection) -> HttpResponse:
+    fault = connection.fault
+    if fault == Fault.TOKEN_REVOKED:
+        return error(request, 401, "AUTHENTICATION_FAILED", "The token has been revoked.")
+    if fault == Fault.RATE_LIMITED:
+        return error(
+            request,
+            429,
+            "RATE_LIMIT_EXCEEDED",
+            "Too many requests.",
+            Retry_After=str(connection.retry_after_seconds),
+        )
+    if fault == Fault.SERVER_ERROR:
+        return error(request, 500, "INTERNAL_ERROR", "The upstream system failed.")
+    if fault == Fault.FLAKY and random.randrange(100) < connection.flaky_percent:
+        return error(request, 503, "SYSTEM_UNAVAILABLE", "The system is temporarily unavailable.")
+    if fault == Fault.MALFORMED:
+        return HttpResponse("<html><body>502 Bad Gateway</body></html>", content_type="text/html")
+    last_error = None
+    if fault == Fault.REQUIRES_REAUTH:
+        last_error = {
+            "code": "REAUTHORIZATION_REQUIRED",
+            "type": "authentication_error",
+            "message": "The customer must reauthorize this connection.",
+            "request_id": request.request_id,
+        }
+    return JsonResponse(
+        {
+            "id": connection.upstream_id,
+            "status": connection.status,
+            "reauth_required": fault == Fault.REQUIRES_REAUTH,
+            "last_sync_at": connection.last_sync_at.isoformat()
+            if connection.last_sync_at
+            else None,
+            "last_error": last_error,
+        }
+    )
+
+
+@protocol("POST")
+def issue_token(request, upstream_id: str):
+    """POST /v1/connections/{id}/tokens with the platform key: a new token, shown once."""
+    if not platform_key_ok(request):
+        return error(request, 401, "AUTHENTICATION_FAILED", "A valid platform key is required.")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return error(request, 400, "INVALID_REQUEST", "The body must be JSON.")
+    if not isinstance(body, dict):
+        return error(request, 400, "INVALID_REQUEST", "The body must be a JSON object.")
+    label = body.get("label", "")
+    expires_in = body.get("expires_in_seconds")
+    if not isinstance(label, str) or len(label) > 100:
+        return error(request, 400, "INVALID_REQUEST", "label must be a string of 100 or fewer.")
+    if expires_in is not None and (
+        not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0
+    ):
+        return error(request, 400, "INVALID_REQUEST", "expires_in_seconds must be positive.")
+    connection = SandboxConnection.objects.filter(upstream_id=upstream_id).first()
+    if connection is None:
+        return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
+    token, plaintext = connection.issue_token(label, expires_in)
+    return JsonResponse(
+        {
+            "id": token.token_id,
+            "token": plaintext,
+            "created_at": token.created_at.isoformat(),
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        },
+        status=201,
+    )
+
+
+@protocol("DELETE")
+def revoke_token(request, upstream_id: str, token_id: str):
+    """DELETE /v1/connections/{id}/tokens/{token_id}: revoked at once; revoking twice is fine."""
+    if not platform_key_ok(request):
+        return error(request, 401, "AUTHENTICATION_FAILED", "A valid platform key is required.")
+    if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
+        return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
+    token = SandboxToken.objects.filter(
+        connection__upstream_id=upstream_id, token_id=token_id
+    ).first()
+    if token is None:
+        return error(request, 404, "TOKEN_NOT_FOUND", "No such token on this connection.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return HttpResponse(status=204)
+
+
+@protocol()
+def not_found(request, exception=None):
+    return error(request, 404, "INVALID_REQUEST", "No such endpoint.")
+
+
+@protocol()
+def server_error(request):
+    return error(request, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.")

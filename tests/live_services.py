@@ -1,0 +1,114 @@
+"""Real services for integration tests: the sandbox upstream on loopback and a Celery worker.
+
+Both run against the test database, so tests that use them need `transactional_db` (data the
+test writes must be committed for another thread or process to see it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    """The URL of the test database this process is using (not the development one)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def sandbox_server(transactional_db, settings):
+    """The sandbox upstream on a free loopback port; UNIFIED_API_BASE_URL points at it."""
+    from sandbox.server import SandboxThread
+
+    server = SandboxThread()
+    server.start()
+    settings.UNIFIED_API_BASE_URL = server.base_url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path, settings, request):
+    """A real `celery worker` process on the configured broker, on a queue of its own.
+
+    The queue name is unique per test, so parallel test processes sharing one Redis never take
+    each other's tasks. With the filesystem broker the queue folder is a fresh temporary one.
+    """
+    queue = f"patchbay-test-{uuid.uuid4().hex[:12]}"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
+        "TOKEN_FINGERPRINT_KEY": settings.TOKEN_FINGERPRINT_KEY,
+        "UNIFIED_WEBHOOK_SECRETS": ",".join(settings.UNIFIED_WEBHOOK_SECRETS),
+        "UNIFIED_API_BASE_URL": settings.UNIFIED_API_BASE_URL,
+        "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
+        "PATCHBAY_BASE_URL": getattr(settings, "PATCHBAY_BASE_URL", ""),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "PYTHONUNBUFFERED": "1",
+    }
+    environment["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    saved = dict(celery_app.conf.broker_transport_options or {}), celery_app.conf.task_default_queue
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = tmp_path / "broker"
+        (folder / "queue").mkdir(parents=True)
+        (folder / "processed").mkdir()
+        (folder / "control").mkdir()
+        environment["CELERY_FILESYSTEM_BROKER_DIR"] = str(folder)
+        celery_app.conf.broker_transport_options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            "control_folder": str(folder / "control"),
+        }
+    celery_app.conf.task_default_queue = queue
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "--queues", queue, "--concurrency", "2", "--loglevel", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--hostname", f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text():
+            assert process.poll() is None, f"worker died:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"worker not ready:\n{log_path.read_text()}"
+            time.sleep(0.2)
+        process.log_path = log_path
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        celery_app.conf.broker_transport_options, celery_app.conf.task_default_queue = saved
+        with connection.cursor():
+            pass

@@ -1,0 +1,165 @@
+"""Notices to customers: once per episode, by email and signed webhook, resolved on recovery."""
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from connections.systems import HealthStatus
+from monitoring import notifications, poller
+from monitoring.client import StatusResult
+from monitoring.models import Notification
+from monitoring.state import Outcome
+from tests.factories import ConnectionFactory, CustomerFactory
+
+
+class Receiver(BaseHTTPRequestHandler):
+    answer = 200
+    received: list
+
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers), body))
+        self.send_response(self.answer)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def customer_endpoint():
+    """A real HTTP endpoint on loopback standing in for the customer's webhook receiver."""
+    handler = type("CustomerReceiver", (Receiver,), {"received": [], "answer": 200})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/patchbay-hook"
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def connection(db, customer_endpoint):
+    customer = CustomerFactory(
+        slug="acme", contact_email="ops@acme.example",
+        notification_webhook_url=customer_endpoint.url,
+    )  # fmt: skip
+    return ConnectionFactory(
+        customer=customer, display_name="Acme SAP production", health_status=HealthStatus.HEALTHY
+    )
+
+
+def observe(connection, outcome, captured):
+    """One poll result through the real write path, delivering whatever it enqueued."""
+    with captured(execute=True):
+        poller.write_results(
+            {connection.pk: StatusResult(outcome=outcome, request_id="req_x")}, sweep_id=None
+        )
+
+
+@pytest.fixture
+def deliver_inline(monkeypatch):
+    """Deliver notices in the test instead of through the broker (the task calls the same)."""
+    sent = []
+
+    def enqueue(ids):
+        for pk in ids:
+            notifications.deliver(Notification.objects.get(pk=pk))
+            sent.append(pk)
+
+    monkeypatch.setattr(notifications, "enqueue", enqueue)
+    return sent
+
+
+def test_reauth_is_told_once_per_episode_by_email_and_signed_webhook(
+    connection, customer_endpoint, deliver_inline, django_capture_on_commit_callbacks, settings
+):
+    for _ in range(3):
+        observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["ops@acme.example"]
+    assert "reconnect Acme SAP production" in email.subject
+    assert f"{settings.PATCHBAY_BASE_URL}/connections/{connection.pk}/" in email.body
+    assert "Reconnect" in email.body
+
+    assert len(customer_endpoint.received) == 1
+    headers, body = customer_endpoint.received[0]
+    lowered = {key.lower(): value for key, value in headers.items()}
+    payload = Webhook(settings.NOTIFICATION_WEBHOOK_SECRET).verify(body, lowered)
+    assert payload["type"] == "connection.reauth_required"
+    assert payload["data"]["reconnect_url"].endswith(f"/connections/{connection.pk}/")
+    assert set(Notification.objects.values_list("channel", "delivery")) == {
+        ("email", "sent"),
+        ("webhook", "sent"),
+    }
+
+
+def test_recovery_sends_resolved_once_and_a_new_episode_is_told_again(
+    connection, deliver_inline, django_capture_on_commit_callbacks
+):
+    observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+    observe(connection, Outcome.OK, django_capture_on_commit_callbacks)
+    observe(connection, Outcome.OK, django_capture_on_commit_callbacks)
+    subjects = [message.subject for message in mail.outbox]
+    assert subjects == [
+        "Action needed: reconnect Acme SAP production",
+        "Resolved: Acme SAP production is working again",
+    ]
+    observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 3
+    assert Notification.objects.filter(kind="reauth_required", channel="email").count() == 2
+
+
+def test_healthy_without_a_told_episode_sends_nothing(
+    connection, deliver_inline, django_capture_on_commit_callbacks
+):
+    observe(connection, Outcome.UPSTREAM_ERROR, django_capture_on_commit_callbacks)
+    observe(connection, Outcome.OK, django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+
+
+def test_a_lasting_error_is_told_once_after_the_setting(
+    connection, deliver_inline, django_capture_on_commit_callbacks, settings
+):
+    settings.NOTIFY_ERROR_AFTER_MINUTES = 30
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        observe(connection, Outcome.NO_TOKEN, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert notifications.notify_lasting_errors() == 0
+        clock.shift(timedelta(minutes=31))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert notifications.notify_lasting_errors() == 1
+            assert notifications.notify_lasting_errors() == 0
+    assert [message.subject.split(" has ")[0] for message in mail.outbox] == ["Acme SAP production"]
+    assert "more than 30 minutes" in mail.outbox[0].body
+
+
+def test_a_failed_webhook_delivery_is_recorded_for_the_retry(
+    connection, customer_endpoint, django_capture_on_commit_callbacks
+):
+    customer_endpoint.answer = 500
+    observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+    notice = Notification.objects.get(channel="webhook")
+    with pytest.raises(notifications.DeliveryFailed):
+        notifications.deliver(notice)
+    notice.refresh_from_db()
+    assert (notice.delivery, notice.attempts) == ("pending", 1)
+    assert "HTTP 500" in notice.last_error
+    notifications.mark_failed(notice.pk)
+    notice.refresh_from_db()
+    assert notice.delivery == "failed"
+    customer_endpoint.answer = 200
+    notifications.deliver(notice)
+    notice.refresh_from_db()
+    assert (notice.delivery, notice.attempts) == ("sent", 2)
+    assert json.loads(customer_endpoint.received[-1][1])["type"] == "connection.reauth_required"

@@ -1,0 +1,170 @@
+"""The poller against the real sandbox on loopback: sweeps, batches, backoff, idempotent writes."""
+
+from datetime import timedelta
+
+import time_machine
+from cryptography.fernet import Fernet
+from django.utils import timezone
+
+from connections.models import Connection
+from connections.systems import HealthStatus
+from monitoring import poller
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, PollSchedule, Sweep
+from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
+
+
+def run_sweep(batch_size=100):
+    plan = poller.plan_sweep(batch_size=batch_size)
+    assert plan is not None
+    for batch in plan.batches:
+        poller.poll_batch(plan.sweep_id, batch, concurrency=4)
+        poller.finish_batch(plan.sweep_id)
+    return plan
+
+
+def status_of(connection):
+    connection.refresh_from_db()
+    return connection.health_status
+
+
+def test_a_sweep_polls_every_connection_and_writes_what_it_saw(sandbox_server):
+    healthy = linked_connection(fault="healthy")
+    reauth = linked_connection(fault="requires_reauth")
+    failing = linked_connection(fault="server_error")
+    malformed = linked_connection(fault="malformed")
+    gone = linked_connection(fault="disconnected")
+
+    plan = run_sweep(batch_size=2)
+
+    assert [len(batch) for batch in plan.batches] == [2, 2, 1]
+    assert status_of(healthy) == HealthStatus.HEALTHY
+    assert status_of(reauth) == HealthStatus.REAUTH_REQUIRED
+    assert status_of(failing) == HealthStatus.DEGRADED
+    assert status_of(malformed) == HealthStatus.DEGRADED
+    assert status_of(gone) == HealthStatus.DISCONNECTED
+    assert HealthCheck.objects.filter(sweep_id=plan.sweep_id).count() == 5
+    check = HealthCheck.objects.get(connection=failing)
+    assert (check.http_status, check.error_code, check.status_after) == (
+        500,
+        "INTERNAL_ERROR",
+        HealthStatus.DEGRADED,
+    )
+    assert check.request_id.startswith("req_")
+    event = ConnectionEvent.objects.get(connection=reauth)
+    assert (event.from_status, event.to_status) == (HealthStatus.HEALTHY, "reauth_required")
+    assert "REAUTHORIZATION_REQUIRED" in event.reason and event.request_id.startswith("req_")
+    logged = ErrorLog.objects.with_request_id(check.request_id).get()
+    assert logged.connection == failing and logged.customer == failing.customer
+    assert '"INTERNAL_ERROR"' in logged.raw_body
+    sweep = Sweep.objects.get(pk=plan.sweep_id)
+    assert sweep.finished_at is not None and sweep.batches_done == 3
+
+
+def test_k_consecutive_failed_sweeps_put_a_connection_in_error(sandbox_server, settings):
+    settings.HEALTH_ERROR_AFTER_FAILURES = 3
+    failing = linked_connection(fault="flaky", flaky_percent=100)
+    seen = []
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(3):
+            run_sweep()
+            seen.append(status_of(failing))
+            clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS))
+    assert seen == ["degraded", "degraded", "error"]
+    assert failing.consecutive_failures == 3
+
+
+def test_no_double_poll_in_an_interval_and_due_again_after_it(sandbox_server, settings):
+    connection = linked_connection()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        run_sweep()
+        clock.shift(timedelta(seconds=30))
+        second = poller.plan_sweep()
+        assert second is not None and second.batches == []
+        clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS))
+        third = run_sweep()
+    assert third.batches == [[connection.pk]]
+    assert HealthCheck.objects.filter(connection=connection).count() == 2
+
+
+def test_sweeps_never_overlap_until_the_lock_expires(sandbox_server):
+    linked_connection()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = poller.plan_sweep()
+        assert first is not None and first.batches
+        assert poller.plan_sweep() is None
+        clock.shift(poller.sweep_lease() + timedelta(seconds=1))
+        assert poller.plan_sweep() is not None
+
+
+def test_a_redelivered_batch_writes_nothing_twice(sandbox_server):
+    failing = linked_connection(fault="server_error")
+    plan = poller.plan_sweep()
+    batch = plan.batches[0]
+    assert poller.poll_batch(plan.sweep_id, batch) == 1
+    assert poller.poll_batch(plan.sweep_id, batch) == 0
+    failing.refresh_from_db()
+    assert failing.consecutive_failures == 1
+    assert HealthCheck.objects.filter(connection=failing).count() == 1
+    assert ErrorLog.objects.filter(connection=failing).count() == 1
+
+
+def test_rate_limited_connection_backs_off_until_retry_after(sandbox_server, settings):
+    limited = linked_connection(fault="rate_limited", retry_after_seconds=600)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        run_sweep()
+        schedule = PollSchedule.objects.get(connection=limited)
+        assert schedule.backoff_until == timezone.now() + timedelta(seconds=600)
+        assert status_of(limited) == HealthStatus.HEALTHY
+        clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS * 2))
+        assert poller.plan_sweep().batches == []
+        clock.shift(timedelta(seconds=600))
+        assert poller.plan_sweep().batches == [[limited.pk]]
+
+
+def test_connections_without_a_usable_token_get_a_clear_error_and_the_run_goes_on(
+    sandbox_server, settings
+):
+    bare = ConnectionFactory()
+    locked = ConnectionFactory()
+    ApiTokenFactory(connection=locked)
+    settings_keys = list(settings.TOKEN_ENCRYPTION_KEYS)
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    try:
+        run_sweep()
+    finally:
+        settings.TOKEN_ENCRYPTION_KEYS = settings_keys
+    healthy = linked_connection()
+    run_sweep()
+    assert status_of(bare) == HealthStatus.ERROR
+    assert status_of(locked) == HealthStatus.ERROR
+    assert status_of(healthy) == HealthStatus.HEALTHY
+    assert "no active API token" in ErrorLog.objects.get(connection=bare).message
+    assert ErrorLog.objects.get(connection=locked).error_code == "TOKEN_UNDECRYPTABLE"
+    assert "TOKEN_MISSING" in ConnectionEvent.objects.get(connection=bare).reason
+
+
+def test_an_unreachable_upstream_is_recorded_not_raised(db, settings):
+    settings.UNIFIED_API_BASE_URL = "http://127.0.0.1:9/v1"
+    connection = ConnectionFactory()
+    ApiTokenFactory(connection=connection)
+    run_sweep()
+    check = HealthCheck.objects.get(connection=connection)
+    assert (check.outcome, check.error_code) == ("unreachable", "CONNECT_FAILED")
+
+
+def test_check_now_polls_one_connection_outside_the_sweep(sandbox_server):
+    connection = linked_connection(fault="token_revoked")
+    result = poller.poll_one(connection.pk)
+    assert result.error_code == "AUTHENTICATION_FAILED"
+    assert status_of(connection) == HealthStatus.REAUTH_REQUIRED
+    check = HealthCheck.objects.get(connection=connection)
+    assert (check.source, check.sweep_id) == ("check_now", None)
+    assert poller.poll_one(987654) is None
+
+
+def test_the_batch_writes_in_bulk(sandbox_server, django_assert_max_num_queries):
+    connections = [linked_connection(fault="server_error") for _ in range(12)]
+    plan = poller.plan_sweep()
+    with django_assert_max_num_queries(20):
+        poller.poll_batch(plan.sweep_id, plan.batches[0])
+    assert Connection.objects.filter(health_status="degraded").count() == len(connections)

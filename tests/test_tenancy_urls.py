@@ -1,0 +1,124 @@
+"""Every URL of the web app, walked with another customer's ids: a member always gets 404.
+
+Patterns are found by resolving the URLconf, so a new view is covered without anyone remembering;
+a URL keyword this file cannot fill makes the test fail until it is taught (Zulip's approach).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import ApiTokenFactory
+
+# URLs anyone may reach without signing in (they authenticate by other means or not at all).
+PUBLIC_URL_NAMES = {"login", "logout"}
+# The upstream's webhooks: authenticated by their Standard Webhooks signature instead of a session
+# (tests/monitoring/test_webhooks.py covers forged, tampered, stale and replayed deliveries).
+PUBLIC_URL_NAMES |= {"unified_webhook"}
+# Namespaces with their own permission system: Django's admin (platform admins only).
+SKIPPED_NAMESPACES = {"admin"}
+
+
+@dataclass
+class World:
+    customer_b: object
+    connection_b: object
+    token_b: object
+
+
+# How to fill each URL keyword with an object that belongs to customer B.
+FOREIGN_VALUES = {
+    "connection_id": lambda w: w.connection_b.pk,
+    "customer_slug": lambda w: w.customer_b.slug,
+    "customer_id": lambda w: w.customer_b.pk,
+    "token_id": lambda w: w.token_b.pk,
+}
+
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str | None = None):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            yield from walk(entry, prefix + str(entry.pattern), entry.namespace or namespace)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def every_url_pattern():
+    return [(route, pattern) for route, pattern in walk(get_resolver()) if pattern.name]
+
+
+def fill(route_pattern: URLPattern, world: World) -> dict:
+    keywords = route_pattern.pattern.regex.groupindex.keys()
+    missing = [name for name in keywords if name not in FOREIGN_VALUES]
+    assert not missing, (
+        f"URL {route_pattern.name!r} takes {missing}: teach FOREIGN_VALUES in {__name__} how to "
+        "fill them with another customer's object"
+    )
+    return {name: FOREIGN_VALUES[name](world) for name in keywords}
+
+
+def url_for(route: str, kwargs: dict) -> str:
+    from django.urls import reverse
+
+    return reverse(route.name, kwargs=kwargs) if isinstance(route, URLPattern) else route
+
+
+@pytest.fixture
+def world(customer_b, connection_b):
+    return World(
+        customer_b=customer_b,
+        connection_b=connection_b,
+        token_b=ApiTokenFactory(connection=connection_b),
+    )
+
+
+def test_the_walk_finds_the_apps_urls():
+    names = {pattern.name for _, pattern in every_url_pattern()}
+    assert {"home", "connection_list", "connection_detail"} <= names
+
+
+@pytest.mark.django_db
+def test_member_gets_404_for_every_url_with_a_foreign_id(client, member_a, world):
+    client.force_login(member_a)
+    checked = []
+    for _, pattern in every_url_pattern():
+        if pattern.name in PUBLIC_URL_NAMES or not pattern.pattern.regex.groupindex:
+            continue
+        url = url_for(pattern, fill(pattern, world))
+        responses = [client.get(url), client.post(url)]
+        statuses = {response.status_code for response in responses}
+        assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
+        for response in responses:
+            body = response.content.decode(errors="replace")
+            assert world.connection_b.display_name not in body, url
+            assert world.customer_b.name not in body, url
+        checked.append(url)
+    assert checked, "no URL with an object id was walked"
+
+
+@pytest.mark.django_db
+def test_member_pages_without_ids_show_nothing_of_another_customer(client, member_a, world):
+    client.force_login(member_a)
+    for _, pattern in every_url_pattern():
+        if pattern.name in PUBLIC_URL_NAMES or pattern.pattern.regex.groupindex:
+            continue
+        response = client.get(url_for(pattern, {}))
+        assert response.status_code in {200, 404, 405}, (pattern.name, response.status_code)
+        body = response.content.decode()
+        assert world.connection_b.display_name not in body, pattern.name
+        assert world.customer_b.name not in body, pattern.name
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in_everywhere(client, world):
+    for _, pattern in every_url_pattern():
+        if pattern.name in PUBLIC_URL_NAMES:
+            continue
+        kwargs = fill(pattern, world) if pattern.pattern.regex.groupindex else {}
+        response = client.get(url_for(pattern, kwargs))
+        assert response.status_code in {302, 401, 403, 405}, (pattern.name, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/login/"), pattern.name
