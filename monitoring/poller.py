@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 from django.conf import settings
@@ -36,6 +38,7 @@ from monitoring.models import (
 from monitoring.state import Outcome
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SWEEP_LOCK = "poll-sweep"
 # Beat fires every interval, not to the microsecond: a connection planned a hair under one
@@ -161,6 +164,20 @@ async def poll_concurrently(
         return list(await asyncio.gather(*(one(uid, token) for uid, token in targets)))
 
 
+def run_to_completion(coroutine: Coroutine[None, None, T]) -> T:
+    """`asyncio.run`, also when this thread already runs an event loop (then on a fresh thread).
+
+    A Celery worker has no loop, but a caller inside one (an async view, a test driving
+    Playwright's sync API) must not crash the poll.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def poll_batch(
     sweep_id: uuid.UUID | None, connection_ids: Sequence[int], *, concurrency: int | None = None
 ) -> int:
@@ -177,7 +194,7 @@ def poll_batch(
     )
     tokens = current_tokens(upstream_ids)
     order = list(upstream_ids)
-    results = asyncio.run(
+    results = run_to_completion(
         poll_concurrently(
             [(upstream_ids[pk], tokens.get(pk)) for pk in order],
             concurrency or settings.POLL_CONCURRENCY,

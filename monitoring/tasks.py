@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from monitoring import notifications, poller, retention, webhooks
 from monitoring.models import Notification
@@ -24,13 +25,33 @@ def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) ->
     return len(plan.batches)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def poll_batch(sweep_id: str, connection_ids: list[int], concurrency: int | None = None) -> int:
-    """Poll one batch; redelivered after a lost worker, it writes only what is missing."""
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def poll_batch(
+    self, sweep_id: str, connection_ids: list[int], concurrency: int | None = None
+) -> int:
+    """Poll one batch; redelivered after a lost worker, it writes only what is missing.
+
+    A database that is busy or briefly down makes the batch retry (its writes are idempotent),
+    rather than count as done with nothing written; after the last try the sweep still ends, so
+    the next interval's sweep is not blocked by one lost batch.
+    """
     try:
-        return poller.poll_batch(sweep_id, connection_ids, concurrency=concurrency)
-    finally:
-        poller.finish_batch(sweep_id)
+        written = poller.poll_batch(sweep_id, connection_ids, concurrency=concurrency)
+    except DatabaseError:
+        if self.request.retries >= self.max_retries:
+            logger.exception("Batch of sweep %s failed for good after retries", sweep_id)
+            poller.finish_batch(sweep_id)
+        raise
+    poller.finish_batch(sweep_id)
+    return written
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -32,6 +32,16 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def forget_broker_connections() -> None:
+    """Drop the app's cached broker connections and producers.
+
+    Celery keeps a producer pool made with the transport options of the first task sent; a test
+    that points the filesystem broker at a folder of its own must not publish into the old one.
+    """
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def sandbox_server(transactional_db, settings):
     """The sandbox upstream on a free loopback port; UNIFIED_API_BASE_URL points at it."""
@@ -81,6 +91,7 @@ def celery_worker(transactional_db, tmp_path, settings, request):
             "control_folder": str(folder / "control"),
         }
     celery_app.conf.task_default_queue = queue
+    forget_broker_connections()
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -110,5 +121,6 @@ def celery_worker(transactional_db, tmp_path, settings, request):
         except subprocess.TimeoutExpired:
             process.kill()
         celery_app.conf.broker_transport_options, celery_app.conf.task_default_queue = saved
+        forget_broker_connections()
         with connection.cursor():
             pass

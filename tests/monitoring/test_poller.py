@@ -1,5 +1,6 @@
 """The poller against the real sandbox on loopback: sweeps, batches, backoff, idempotent writes."""
 
+import asyncio
 from datetime import timedelta
 
 import time_machine
@@ -168,3 +169,18 @@ def test_the_batch_writes_in_bulk(sandbox_server, django_assert_max_num_queries)
     with django_assert_max_num_queries(20):
         poller.poll_batch(plan.sweep_id, plan.batches[0])
     assert Connection.objects.filter(health_status="degraded").count() == len(connections)
+
+
+def test_a_batch_polls_even_when_the_calling_thread_runs_an_event_loop(
+    sandbox_server, monkeypatch
+):
+    """Playwright's sync API leaves a loop running in the thread (and allows sync ORM calls)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    connection = linked_connection(fault="healthy")
+
+    async def inside_a_loop():
+        return poller.poll_batch(None, [connection.pk])
+
+    assert asyncio.run(inside_a_loop()) == 1
+    connection.refresh_from_db()
+    assert connection.health_status == HealthStatus.HEALTHY
