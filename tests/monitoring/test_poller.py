@@ -171,9 +171,7 @@ def test_the_batch_writes_in_bulk(sandbox_server, django_assert_max_num_queries)
     assert Connection.objects.filter(health_status="degraded").count() == len(connections)
 
 
-def test_a_batch_polls_even_when_the_calling_thread_runs_an_event_loop(
-    sandbox_server, monkeypatch
-):
+def test_a_batch_polls_even_when_the_calling_thread_runs_an_event_loop(sandbox_server, monkeypatch):
     """Playwright's sync API leaves a loop running in the thread (and allows sync ORM calls)."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     connection = linked_connection(fault="healthy")
