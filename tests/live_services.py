@@ -11,9 +11,11 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -54,12 +56,13 @@ def sandbox_server(transactional_db, settings):
     server.stop()
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path, settings, request):
+@contextmanager
+def running_worker(folder: Path, *, concurrency: int = 2, extra_env: dict | None = None):
     """A real `celery worker` process on the configured broker, on a queue of its own.
 
-    The queue name is unique per test, so parallel test processes sharing one Redis never take
-    each other's tasks. With the filesystem broker the queue folder is a fresh temporary one.
+    The queue name is unique, so parallel test processes sharing one Redis never take each
+    other's tasks; with the filesystem broker the queue folder is a fresh one under `folder`.
+    Tasks this process sends go to that queue until the block ends. Also used by the benchmarks.
     """
     queue = f"patchbay-test-{uuid.uuid4().hex[:12]}"
     environment = {
@@ -74,30 +77,30 @@ def celery_worker(transactional_db, tmp_path, settings, request):
         "PATCHBAY_BASE_URL": getattr(settings, "PATCHBAY_BASE_URL", ""),
         "SECRET_KEY": settings.SECRET_KEY,
         "PYTHONUNBUFFERED": "1",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **(extra_env or {}),
     }
-    environment["CELERY_TASK_DEFAULT_QUEUE"] = queue
     saved = dict(celery_app.conf.broker_transport_options or {}), celery_app.conf.task_default_queue
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        folder = tmp_path / "broker"
-        (folder / "queue").mkdir(parents=True)
-        (folder / "processed").mkdir()
-        (folder / "control").mkdir()
-        environment["CELERY_FILESYSTEM_BROKER_DIR"] = str(folder)
+        broker = folder / "broker"
+        for sub in ("queue", "processed", "control"):
+            (broker / sub).mkdir(parents=True)
+        environment["CELERY_FILESYSTEM_BROKER_DIR"] = str(broker)
         celery_app.conf.broker_transport_options = {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
+            "data_folder_in": str(broker / "queue"),
+            "data_folder_out": str(broker / "queue"),
+            "processed_folder": str(broker / "processed"),
             "store_processed": False,
-            "control_folder": str(folder / "control"),
+            "control_folder": str(broker / "control"),
         }
     celery_app.conf.task_default_queue = queue
     forget_broker_connections()
-    log_path = tmp_path / "worker.log"
+    log_path = folder / "worker.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--queues", queue, "--concurrency", "2", "--loglevel", "INFO",
+                "--queues", queue, "--concurrency", str(concurrency), "--loglevel", "INFO",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "--hostname", f"{queue}@%h",
             ],
@@ -122,5 +125,12 @@ def celery_worker(transactional_db, tmp_path, settings, request):
             process.kill()
         celery_app.conf.broker_transport_options, celery_app.conf.task_default_queue = saved
         forget_broker_connections()
-        with connection.cursor():
-            pass
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A real worker for one test (see `running_worker`)."""
+    with running_worker(tmp_path) as process:
+        yield process
+    with connection.cursor():
+        pass

@@ -10,9 +10,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=settings.SANDBOX_PORT)
+        parser.add_argument(
+            "--quiet", action="store_true", help="no access log line per request (benchmarks)"
+        )
 
-    def handle(self, *args, host, port, **options):
-        server = make_server(host, port)
+    def handle(self, *args, host, port, quiet, **options):
+        server = make_server(host, port, quiet=quiet)
         self.stdout.write(f"Sandbox upstream listening on http://{host}:{port}/v1")
         try:
             server.serve_forever()

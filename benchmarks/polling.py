@@ -1,0 +1,165 @@
+"""Issue 3: a full sweep of 10,000 connections by one Celery worker process, against the sandbox
+upstream answering with 20 ms latency, next to a one-at-a-time loop over a 300-connection sample.
+
+The sandbox runs as its own process (as `make run` does), the worker as a real `celery worker`
+with one process on the configured broker; the sweep is timed from the beat task being sent to
+the sweep's last batch being written.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection as db_connection
+
+from benchmarks._support import scratch_database
+
+LATENCY_MS = 20
+
+
+def seed(count: int) -> list[int]:
+    """`count` healthy connections, each with a sandbox counterpart and a token it honours."""
+    from connections.models import ApiToken, Connection, Customer
+    from sandbox.models import SandboxConnection, SandboxSettings, SandboxToken, hash_token
+
+    customers = Customer.objects.bulk_create(
+        [Customer(name=f"Bench customer {i}", slug=f"bench-{i}") for i in range(20)]
+    )
+    connections = Connection.objects.bulk_create(
+        [
+            Connection(
+                customer=customers[i % len(customers)],
+                system="sandbox",
+                environment="production",
+                upstream_id=f"conn_bench_{i:05d}",
+                display_name=f"Bench connection {i}",
+            )
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    upstreams = SandboxConnection.objects.bulk_create(
+        [SandboxConnection(upstream_id=c.upstream_id, system="sandbox") for c in connections],
+        batch_size=2000,
+    )
+    sandbox_tokens, tokens = [], []
+    for index, (connection, upstream) in enumerate(zip(connections, upstreams, strict=True)):
+        plaintext = f"sbx_bench_{os.urandom(16).hex()}"
+        sandbox_tokens.append(
+            SandboxToken(
+                connection=upstream,
+                token_id=f"tok_bench_{index:05d}",
+                token_hash=hash_token(plaintext),
+            )
+        )
+        token = ApiToken(
+            connection=connection,
+            environment=connection.environment,
+            label="bench",
+            upstream_token_id=f"tok_bench_{index:05d}",
+        )
+        token.set_plaintext(plaintext)
+        tokens.append(token)
+    SandboxToken.objects.bulk_create(sandbox_tokens, batch_size=2000)
+    ApiToken.objects.bulk_create(tokens, batch_size=2000)
+    SandboxSettings.objects.update_or_create(pk=1, defaults={"global_latency_ms": LATENCY_MS})
+    return [c.pk for c in connections]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def sandbox_process(database_url: str):
+    """`manage.py run_sandbox` on a free loopback port, on the scratch database."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
+        },
+        stdout=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base_url}/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_for_sweep(worker, timeout: float) -> None:
+    from monitoring.models import Sweep
+
+    deadline = time.monotonic() + timeout
+    while not Sweep.objects.filter(finished_at__isnull=False).exists():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the sweep did not finish:\n{worker.log_path.read_text()[-3000:]}")
+        time.sleep(0.05)
+
+
+def run(args) -> None:
+    from monitoring import poller, tasks
+    from monitoring.models import HealthCheck
+    from tests.live_services import database_url, running_worker
+
+    count, sample = (1_000, 100) if args.quick else (10_000, 300)
+    batch_size, concurrency = settings.POLL_BATCH_SIZE, settings.POLL_CONCURRENCY
+    print(
+        f"{count} connections, sandbox latency {LATENCY_MS} ms, database "
+        f"{db_connection.vendor}, broker {settings.CELERY_BROKER_URL.split(':')[0]}, "
+        f"batches of {batch_size}, {concurrency} calls in flight per batch",
+        flush=True,
+    )
+    with scratch_database():
+        ids = seed(count)
+        with sandbox_process(database_url()) as base_url:
+            settings.UNIFIED_API_BASE_URL = base_url
+
+            started = time.perf_counter()
+            for pk in ids[:sample]:
+                poller.poll_one(pk)
+            loop_rate = sample / (time.perf_counter() - started)
+
+            with (
+                tempfile.TemporaryDirectory() as folder,
+                running_worker(Path(folder), concurrency=1) as worker,
+            ):
+                started = time.perf_counter()
+                tasks.plan_sweep.delay()
+                wait_for_sweep(worker, timeout=600)
+                sweep_seconds = time.perf_counter() - started
+            written = HealthCheck.objects.filter(sweep_id__isnull=False).count()
+    sweep_rate = written / sweep_seconds
+    print(f"one-at-a-time loop   {sample:6d} polls  {loop_rate:9.1f} polls/s", flush=True)
+    print(
+        f"sweep (1 worker)     {written:6d} polls  {sweep_rate:9.1f} polls/s"
+        f"   in {sweep_seconds:.1f} s",
+        flush=True,
+    )
+    print(f"ratio sweep / loop   {sweep_rate / loop_rate:9.1f}x", flush=True)
