@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import ApiTokenFactory
+from tests.monitoring.factories import ErrorLogFactory, ProblemFactory
 
 # URLs anyone may reach without signing in (they authenticate by other means or not at all).
 PUBLIC_URL_NAMES = {"login", "logout"}
@@ -25,6 +26,8 @@ class World:
     customer_b: object
     connection_b: object
     token_b: object
+    problem_b: object
+    error_b: object
 
 
 # How to fill each URL keyword with an object that belongs to customer B.
@@ -33,6 +36,8 @@ FOREIGN_VALUES = {
     "customer_slug": lambda w: w.customer_b.slug,
     "customer_id": lambda w: w.customer_b.pk,
     "token_id": lambda w: w.token_b.pk,
+    "problem_id": lambda w: w.problem_b.pk,
+    "error_id": lambda w: w.error_b.pk,
 }
 
 
@@ -72,6 +77,8 @@ def world(customer_b, connection_b):
         customer_b=customer_b,
         connection_b=connection_b,
         token_b=ApiTokenFactory(connection=connection_b),
+        problem_b=ProblemFactory(connection=connection_b),
+        error_b=ErrorLogFactory(connection=connection_b, request_id="req_borealis_secret"),
     )
 
 

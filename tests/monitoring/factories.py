@@ -1,0 +1,63 @@
+"""Factories for monitoring history: checks, status changes, error log rows and problems."""
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from connections.systems import HealthStatus
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Problem, Source
+from monitoring.state import Outcome
+from tests.factories import ConnectionFactory
+
+
+class HealthCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = HealthCheck
+
+    connection = factory.SubFactory(ConnectionFactory)
+    checked_at = factory.LazyFunction(timezone.now)
+    outcome = Outcome.OK
+    status_after = HealthStatus.HEALTHY
+    latency_ms = 42
+    http_status = 200
+    request_id = factory.Sequence(lambda n: f"req_check{n:08d}")
+
+
+class ConnectionEventFactory(DjangoModelFactory):
+    class Meta:
+        model = ConnectionEvent
+
+    connection = factory.SubFactory(ConnectionFactory)
+    created_at = factory.LazyFunction(timezone.now)
+    from_status = HealthStatus.HEALTHY
+    to_status = HealthStatus.ERROR
+    reason = "Upstream error: INTERNAL_ERROR"
+    source = Source.POLL
+
+
+class ErrorLogFactory(DjangoModelFactory):
+    class Meta:
+        model = ErrorLog
+
+    connection = factory.SubFactory(ConnectionFactory)
+    customer = factory.SelfAttribute("connection.customer")
+    created_at = factory.LazyFunction(timezone.now)
+    source = Source.POLL
+    http_status = 500
+    error_code = "INTERNAL_ERROR"
+    error_type = "api_error"
+    message = "The upstream system failed."
+    request_id = factory.Sequence(lambda n: f"req_{n:024x}")
+
+
+class ProblemFactory(DjangoModelFactory):
+    class Meta:
+        model = Problem
+
+    connection = factory.SubFactory(ConnectionFactory)
+    opened_by = factory.SubFactory(
+        ConnectionEventFactory, connection=factory.SelfAttribute("..connection")
+    )
+    opened_at = factory.SelfAttribute("opened_by.created_at")
+    status = factory.SelfAttribute("opened_by.to_status")
+    severity = 3
