@@ -120,6 +120,29 @@ def issue_token(
 
 
 @sensitive_variables("issued")
+def store_issued(
+    connection: Connection, issued, *, actor, request=None, label: str = "", action: str
+) -> ApiToken:
+    """Keep a token the upstream issued by another route (a reconnect's code exchange):
+    encrypted and audited like `issue_token`; if it cannot be kept, revoked upstream."""
+    try:
+        with transaction.atomic():
+            token = _store(connection, issued, label=label, actor=actor)
+            audit.record(
+                action,
+                token,
+                actor=actor,
+                request=request,
+                customer=connection.customer,
+                changes={"after": token_summary(token)},
+            )
+    except Exception:
+        _undo_upstream_issue(connection, issued.id)
+        raise
+    return token
+
+
+@sensitive_variables("issued")
 def rotate_token(
     old: ApiToken, *, actor, request=None, overlap: timedelta | None = None
 ) -> IssuedToken:

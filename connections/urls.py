@@ -3,9 +3,6 @@ from django.urls import path
 from connections import audit_views, token_views, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("connections/", views.connection_list, name="connection_list"),
-    path("connections/<int:connection_id>/", views.connection_detail, name="connection_detail"),
     path("customers/", views.customer_list, name="customer_list"),
     path("tokens/", token_views.token_list, name="token_list"),
     path(

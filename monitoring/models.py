@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -92,6 +93,10 @@ class ErrorLogQuerySet(TenantQuerySet):
     def with_connection(self) -> ErrorLogQuerySet:
         return self.select_related("customer", "connection")
 
+    def newest_first(self) -> ErrorLogQuerySet:
+        """The error log's one order, which keyset pagination relies on (index below)."""
+        return self.order_by("-created_at", "-id")
+
 
 class ErrorLog(models.Model):
     """An error seen from the upstream (poll, webhook or API), with its raw body minus secrets."""
@@ -115,6 +120,17 @@ class ErrorLog(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # Keyset pagination walks (created_at, id) newest first, for everyone and per customer.
+            models.Index(fields=["-created_at", "-id"], name="errorlog_newest_first"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="errorlog_customer_newest"
+            ),
+            # A connection's recent errors and the overview's "last error code".
+            models.Index(fields=["connection", "-created_at"], name="errorlog_connection_newest"),
+            # A member's request-id lookups and nearest-prefix suggestions stay in their rows.
+            models.Index(fields=["customer", "request_id"], name="errorlog_customer_request"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.error_code or self.http_status} {self.request_id}"
@@ -252,3 +268,105 @@ class SweepLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at}"
+
+
+class ProblemState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ProblemQuerySet(TenantQuerySet):
+    customer_path = "connection__customer"
+
+    def unresolved(self) -> ProblemQuerySet:
+        return self.exclude(state=ProblemState.RESOLVED)
+
+    def for_queue(self) -> ProblemQuerySet:
+        """What the issues queue shows per row, fetched with the row."""
+        return self.select_related("connection__customer", "assignee").annotate(
+            note_count=models.Count("notes")
+        )
+
+    def current_for(self, connection) -> Problem | None:
+        return self.filter(connection=connection).unresolved().order_by("-opened_at").first()
+
+
+class Problem(models.Model):
+    """One episode of one connection: opened by the transition out of health, resolved on recovery.
+
+    Support works the episode (acknowledge, assign, notes); the state machine alone opens and
+    resolves it (monitoring/problems.py reads the ConnectionEvents it wrote).
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="problems")
+    opened_by = models.OneToOneField(
+        ConnectionEvent, on_delete=models.CASCADE, related_name="opened_problem"
+    )
+    opened_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        "worst status", max_length=20, choices=HealthStatus.choices, help_text="Worst so far."
+    )
+    severity = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=ProblemState.choices, default=ProblemState.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        ConnectionEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ProblemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["state", "-severity", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.get_status_display()} since {self.opened_at:%Y-%m-%d}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.state == ProblemState.RESOLVED
+
+    @property
+    def customer(self):
+        return self.connection.customer
+
+
+class ProblemNoteQuerySet(TenantQuerySet):
+    customer_path = "problem__connection__customer"
+
+
+class ProblemNote(models.Model):
+    """A line support writes on a problem: what they tried, who they called."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProblemNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"note on problem {self.problem_id}"
+
+
+class EpisodeCursor(models.Model):
+    """How far monitoring/problems.py has read the ConnectionEvents (one row)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at event {self.last_event_id}"

@@ -1,7 +1,38 @@
 from django.urls import path
 
-from monitoring import views
+from monitoring.views import connection, errors, overview, problems, reconnect, webhook
 
 urlpatterns = [
-    path("webhooks/unified/", views.unified_webhook, name="unified_webhook"),
+    path("", overview.connection_overview, name="home"),
+    path("connections/", overview.connection_overview, name="connection_list"),
+    path(
+        "connections/<int:connection_id>/", connection.connection_detail, name="connection_detail"
+    ),
+    path(
+        "connections/<int:connection_id>/check/",
+        connection.connection_check,
+        name="connection_check",
+    ),
+    path(
+        "connections/<int:connection_id>/reconnect/",
+        reconnect.connection_reconnect,
+        name="connection_reconnect",
+    ),
+    path(
+        "connections/<int:connection_id>/reconnect/callback/",
+        reconnect.connection_reconnect_callback,
+        name="connection_reconnect_callback",
+    ),
+    path("issues/", problems.problem_list, name="problem_list"),
+    path(
+        "problems/<int:problem_id>/acknowledge/",
+        problems.problem_acknowledge,
+        name="problem_acknowledge",
+    ),
+    path("problems/<int:problem_id>/assign/", problems.problem_assign, name="problem_assign"),
+    path("problems/<int:problem_id>/notes/", problems.problem_note, name="problem_note"),
+    path("errors/", errors.error_list, name="error_list"),
+    path("errors/<int:error_id>/", errors.error_detail, name="error_detail"),
+    path("search/", errors.request_search, name="request_search"),
+    path("webhooks/unified/", webhook.unified_webhook, name="unified_webhook"),
 ]

@@ -153,3 +153,44 @@ def global_latency_ms() -> int:
 def forget_global_latency() -> None:
     global _latency_cache
     _latency_cache = (0.0, 0)
+
+
+class SandboxAuthorizationQuerySet(models.QuerySet):
+    def redeemable(self) -> SandboxAuthorizationQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class SandboxAuthorization(models.Model):
+    """A one-time authorization code, as an OAuth-style vendor gives after the customer signs in.
+
+    Patchbay trades it (with its platform key, server to server) for a new token, so the token
+    itself never travels through the browser. Only the code's hash is kept.
+    """
+
+    connection = models.ForeignKey(
+        SandboxConnection, on_delete=models.CASCADE, related_name="authorizations"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    redirect_uri = models.URLField(max_length=500)
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SandboxAuthorizationQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"authorization of {self.connection_id} by {self.username}"
+
+    @classmethod
+    def grant(cls, connection: SandboxConnection, redirect_uri: str, username: str) -> str:
+        """A new code, valid for five minutes; returned once, only its hash is stored."""
+        code = f"code_{secrets.token_urlsafe(24)}"
+        cls.objects.create(
+            connection=connection,
+            code_hash=hash_token(code),
+            redirect_uri=redirect_uri,
+            username=username[:150],
+            expires_at=timezone.now() + timedelta(minutes=5),
+        )
+        return code

@@ -6,6 +6,8 @@ from sandbox import views
 
 urlpatterns = [
     path("v1/health", views.health, name="sandbox_health"),
+    path("v1/oauth/authorize", views.authorize, name="sandbox_authorize"),
+    path("v1/oauth/token", views.exchange_code, name="sandbox_exchange_code"),
     path(
         "v1/connections/<str:upstream_id>/status",
         views.connection_status,

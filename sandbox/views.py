@@ -12,13 +12,28 @@ import json
 import random
 import time
 import uuid
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.models import Fault, SandboxConnection, SandboxToken, global_latency_ms, hash_token
+from sandbox.models import (
+    Fault,
+    SandboxAuthorization,
+    SandboxConnection,
+    SandboxToken,
+    global_latency_ms,
+    hash_token,
+)
+
+# The customer's "system password" the sandbox's sign-in page accepts (any user name).
+SANDBOX_PASSWORD = "sandbox"  # noqa: S105 - a documented stand-in, not a secret
+# Signing in again is what cures these faults, as with a real vendor.
+CURED_BY_REAUTHORIZING = {Fault.REQUIRES_REAUTH, Fault.TOKEN_REVOKED}
 
 ERROR_TYPES = {
     "AUTHENTICATION_FAILED": "authentication_error",
@@ -206,6 +221,93 @@ def revoke_token(request, upstream_id: str, token_id: str):
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return HttpResponse(status=204)
+
+
+def _with_query(url: str, **params) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+@csrf_exempt  # the vendor's own sign-in page, on its own origin; `state` ties it to Patchbay
+def authorize(request):
+    """GET/POST /v1/oauth/authorize: the customer signs in to their system and is sent back
+    to Patchbay's `redirect_uri` with a one-time code (or `error=access_denied`)."""
+    params = request.POST if request.method == "POST" else request.GET
+    upstream_id = params.get("connection", "")
+    redirect_uri = params.get("redirect_uri", "")
+    state = params.get("state", "")
+    connection = SandboxConnection.objects.filter(upstream_id=upstream_id).first()
+    if connection is None or urlsplit(redirect_uri).scheme not in ("http", "https"):
+        return render(
+            request,
+            "sandbox/authorize.html",
+            {"problem": "This sign-in link is not valid: unknown connection or return address."},
+            status=400,
+        )
+    context = {"connection": connection, "redirect_uri": redirect_uri, "state": state}
+    if request.method != "POST":
+        return render(request, "sandbox/authorize.html", context)
+    if "cancel" in request.POST:
+        return HttpResponseRedirect(
+            _with_query(
+                redirect_uri,
+                error="access_denied",
+                error_description="The customer cancelled the sign-in.",
+                state=state,
+            )
+        )
+    username = request.POST.get("username", "").strip()
+    if not username or not hmac.compare_digest(
+        request.POST.get("password", "").encode(), SANDBOX_PASSWORD.encode()
+    ):
+        context["problem"] = "Invalid user name or password."
+        context["username"] = username
+        return render(request, "sandbox/authorize.html", context, status=200)
+    code = SandboxAuthorization.grant(connection, redirect_uri, username)
+    return HttpResponseRedirect(_with_query(redirect_uri, code=code, state=state))
+
+
+@protocol("POST")
+def exchange_code(request):
+    """POST /v1/oauth/token with the platform key: a one-time code for a new connection token."""
+    if not platform_key_ok(request):
+        return error(request, 401, "AUTHENTICATION_FAILED", "A valid platform key is required.")
+    try:
+        body = json.loads(request.body or b"{}")
+        code, redirect_uri = str(body["code"]), str(body["redirect_uri"])
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return error(request, 400, "INVALID_REQUEST", "Send JSON with code and redirect_uri.")
+    with transaction.atomic():
+        grant = (
+            SandboxAuthorization.objects.redeemable()
+            .select_related("connection")
+            .filter(code_hash=hash_token(code), redirect_uri=redirect_uri)
+            .first()
+        )
+        used = SandboxAuthorization.objects.filter(
+            pk=getattr(grant, "pk", None), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if grant is None or not used:
+            return error(
+                request,
+                400,
+                "INVALID_REQUEST",
+                "The authorization code is invalid, used or expired.",
+            )
+        connection = grant.connection
+        if connection.fault in CURED_BY_REAUTHORIZING:
+            connection.fault = Fault.HEALTHY
+            connection.save(update_fields=["fault", "updated_at"])
+        token, plaintext = connection.issue_token("reconnected")
+    return JsonResponse(
+        {
+            "id": token.token_id,
+            "token": plaintext,
+            "connection_id": connection.upstream_id,
+            "created_at": token.created_at.isoformat(),
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        },
+        status=201,
+    )
 
 
 @protocol()

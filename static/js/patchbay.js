@@ -15,3 +15,12 @@ document.addEventListener("click", async (event) => {
     button.textContent = "Selected: press Ctrl+C";
   }
 });
+
+// Request-id search: pasting an id into the box opens it at once, no Enter needed.
+document.addEventListener("paste", (event) => {
+  const input = event.target.closest("[data-submit-on-paste]");
+  if (!input) return;
+  setTimeout(() => {
+    if (input.value.trim()) input.form.requestSubmit();
+  }, 0);
+});

@@ -1,0 +1,274 @@
+"""The error log as support reads it: filters, keyset pages, CSV, and finding a request id.
+
+Keyset pagination (newest first on (created_at, id), the `errorlog_newest_first` index) costs
+the same on page 500 as on page 1, where OFFSET would read and throw away every row before.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from connections.models import Connection
+from connections.tenancy import scoped
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Source
+from monitoring.overview import customers_for
+
+PAGE_SIZE = 50
+REQUEST_ID_MAX = 64
+NEAREST_MIN_SHARED = 6
+
+
+def connections_for(request) -> QuerySet:
+    return scoped(Connection, request.user) if request else Connection.objects.none()
+
+
+class ErrorLogFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(field_name="error_code", label="Code")
+    type = django_filters.CharFilter(field_name="error_type", label="Type")
+    customer = django_filters.ModelChoiceFilter(
+        queryset=customers_for, to_field_name="slug", empty_label="Any customer"
+    )
+    connection = django_filters.ModelChoiceFilter(
+        queryset=connections_for,
+        to_field_name="upstream_id",
+        label="Connection",
+        widget=forms.TextInput(attrs={"placeholder": "Upstream connection id"}),
+    )
+    http_status = django_filters.NumberFilter(
+        label="HTTP status", widget=forms.NumberInput(attrs={"placeholder": "HTTP", "min": 100})
+    )
+    source = django_filters.ChoiceFilter(choices=Source.choices, empty_label="Any source")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        label="From",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        label="Until",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    class Meta:
+        model = ErrorLog
+        fields: list[str] = []
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is None or not request.user.is_platform_staff:
+            del self.filters["customer"]
+        self.form.fields["code"].widget.attrs["placeholder"] = "Error code"
+        self.form.fields["type"].widget.attrs["placeholder"] = "Error type"
+
+
+def filtered_errors(request, params) -> tuple[ErrorLogFilter, QuerySet]:
+    errors = scoped(ErrorLog.objects.with_connection(), request.user)
+    filterset = ErrorLogFilter(params, queryset=errors, request=request)
+    filterset.is_valid()
+    return filterset, filterset.qs.newest_first()
+
+
+class BadCursor(ValueError):
+    """A page cursor that was not made here (edited or truncated)."""
+
+
+def encode_cursor(error: ErrorLog) -> str:
+    raw = f"{error.created_at.isoformat()}|{error.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        created_at = datetime.fromisoformat(moment)
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return created_at, int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("This page link is damaged; start again from the newest errors.") from exc
+
+
+@dataclass
+class KeysetPage:
+    errors: list[ErrorLog]
+    older: str | None = None  # cursor of the next page back in time
+    newer: str | None = None  # cursor of the page before this one
+    is_first: bool = True
+
+
+def keyset_page(
+    errors: QuerySet, *, before: str = "", after: str = "", size: int = PAGE_SIZE
+) -> KeysetPage:
+    """One page of `errors` (ordered newest first) older than `before` or newer than `after`."""
+    if after:
+        moment, pk = decode_cursor(after)
+        # `created_at >= moment` bounds the index scan; the OR settles ties on the id.
+        newer = (
+            errors.filter(created_at__gte=moment)
+            .filter(Q(created_at__gt=moment) | Q(id__gt=pk))
+            .order_by("created_at", "id")[: size + 1]
+        )
+        rows = list(newer)
+        if len(rows) <= size:
+            return keyset_page(errors, size=size)  # back at the newest page
+        rows = list(reversed(rows[:size]))
+        return KeysetPage(rows, older=encode_cursor(rows[-1]), newer=encode_cursor(rows[0]),
+                          is_first=False)  # fmt: skip
+    if before:
+        moment, pk = decode_cursor(before)
+        errors = errors.filter(created_at__lte=moment).filter(
+            Q(created_at__lt=moment) | Q(id__lt=pk)
+        )
+    rows = list(errors[: size + 1])
+    page = KeysetPage(rows[:size], is_first=not before)
+    if len(rows) > size:
+        page.older = encode_cursor(rows[size - 1])
+    if before and page.errors:
+        page.newer = encode_cursor(page.errors[0])
+    return page
+
+
+CSV_COLUMNS = [
+    "time",
+    "customer",
+    "connection",
+    "upstream_id",
+    "source",
+    "http_status",
+    "code",
+    "type",
+    "message",
+    "request_id",
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def safe_cell(value) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them (CSV injection)."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_lines(errors: Iterable[ErrorLog]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for error in errors:
+        yield writer.writerow(
+            [
+                error.created_at.isoformat(),
+                safe_cell(error.customer.name if error.customer else ""),
+                safe_cell(error.connection.display_name if error.connection else ""),
+                safe_cell(error.connection.upstream_id if error.connection else ""),
+                error.source,
+                error.http_status or "",
+                safe_cell(error.error_code),
+                safe_cell(error.error_type),
+                safe_cell(error.message),
+                safe_cell(error.request_id),
+            ]
+        )
+
+
+@dataclass
+class RequestLookup:
+    """What a pasted request id found: its errors, else the transitions it caused, else the
+    request ids nearest to it by prefix."""
+
+    request_id: str
+    problem: str = ""
+    errors: list[ErrorLog] = field(default_factory=list)
+    events: list[ConnectionEvent] = field(default_factory=list)
+    nearest: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.errors or self.events)
+
+
+def find_request(user, raw: str) -> RequestLookup:
+    request_id = raw.strip()
+    lookup = RequestLookup(request_id)
+    if not request_id:
+        return lookup
+    if len(request_id) > REQUEST_ID_MAX or any(char.isspace() for char in request_id):
+        lookup.problem = (
+            f"That does not look like a request id: one word of at most {REQUEST_ID_MAX} "
+            "characters, such as req_3f9a…"
+        )
+        return lookup
+    errors = scoped(ErrorLog.objects.with_connection(), user)
+    lookup.errors = list(errors.with_request_id(request_id).newest_first()[:20])
+    if not lookup.errors:
+        lookup.events = list(
+            scoped(ConnectionEvent.objects.select_related("connection__customer"), user)
+            .filter(request_id=request_id)
+            .order_by("-created_at")[:20]
+        )
+    if not lookup.found:
+        lookup.nearest = nearest_request_ids(errors, request_id)
+    return lookup
+
+
+def nearest_request_ids(errors: QuerySet, request_id: str, limit: int = 5) -> list[str]:
+    """The ids sharing the longest prefix with `request_id`: its neighbours in index order."""
+    ids = errors.exclude(request_id="").order_by()
+    below = ids.filter(request_id__lt=request_id).order_by("-request_id")
+    above = ids.filter(request_id__gt=request_id).order_by("request_id")
+    candidates = {
+        *below.values_list("request_id", flat=True)[: limit * 2],
+        *above.values_list("request_id", flat=True)[: limit * 2],
+    }
+    shared = {candidate: _shared_prefix(candidate, request_id) for candidate in candidates}
+    close = [c for c in candidates if shared[c] >= min(NEAREST_MIN_SHARED, len(request_id))]
+    return sorted(close, key=lambda c: (-shared[c], c))[:limit]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+@dataclass
+class ErrorContext:
+    """What happened to the error's connection just before and after it."""
+
+    events: list[ConnectionEvent]
+    checks: list[HealthCheck]
+
+
+def context_of(error: ErrorLog, user, around: int = 5) -> ErrorContext:
+    if error.connection_id is None:
+        return ErrorContext([], [])
+    events = scoped(ConnectionEvent, user).filter(connection_id=error.connection_id)
+    checks = scoped(HealthCheck, user).filter(connection_id=error.connection_id)
+    moment = error.created_at
+    return ErrorContext(
+        events=_around(events, "created_at", moment, around),
+        checks=_around(checks, "checked_at", moment, around),
+    )
+
+
+def _around(queryset: QuerySet, field_name: str, moment: datetime, count: int) -> list:
+    """`count` rows after `moment` and `count` at or before it, newest first."""
+    after = queryset.filter(**{f"{field_name}__gt": moment}).order_by(field_name)[:count]
+    before = queryset.filter(**{f"{field_name}__lte": moment}).order_by(f"-{field_name}")[:count]
+    return [*reversed(list(after)), *before]

@@ -1,0 +1,155 @@
+"""Reconnect: the customer signs in again at the upstream and Patchbay swaps in the new token.
+
+An authorization-code flow, as real vendors run it: Patchbay sends the browser to the upstream's
+sign-in page with a signed, session-bound `state`; the upstream sends it back with a one-time
+code; Patchbay trades the code for a token server to server with its platform key (the token
+never passes through the browser), stores it encrypted through connections/tokens.py, revokes
+the old tokens upstream and locally, and polls the connection at once so the banner goes.
+Any failure changes nothing: the old token and the connection's state stay as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import datetime
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from connections import audit, tokens
+from connections.models import ApiToken, Connection
+from monitoring import client, poller
+
+logger = logging.getLogger(__name__)
+
+STATE_SALT = "patchbay.reconnect"
+STATE_MAX_AGE_SECONDS = 15 * 60
+
+
+class ReconnectFailed(Exception):
+    """Why a reconnect did not happen, in words for the customer."""
+
+
+def session_key(connection: Connection) -> str:
+    return f"reconnect-nonce-{connection.pk}"
+
+
+def authorize_url(connection: Connection, request, redirect_uri: str) -> str:
+    """Where to send the browser: the upstream's sign-in page for this connection."""
+    nonce = secrets.token_urlsafe(16)
+    request.session[session_key(connection)] = nonce
+    state = signing.dumps(
+        {"connection": connection.pk, "user": request.user.pk, "nonce": nonce}, salt=STATE_SALT
+    )
+    audit.record("connection.reconnect_started", connection, request=request)
+    query = urlencode(
+        {"connection": connection.upstream_id, "state": state, "redirect_uri": redirect_uri}
+    )
+    return f"{client.base_url()}/oauth/authorize?{query}"
+
+
+def check_state(connection: Connection, request, state: str) -> None:
+    """The state must be ours, recent, for this connection, user and browser session, unused."""
+    expected = request.session.pop(session_key(connection), None)
+    try:
+        payload = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE_SECONDS)
+    except signing.BadSignature as bad:
+        raise ReconnectFailed(
+            "This sign-in answer is not valid or has expired. Start the reconnect again."
+        ) from bad
+    if (
+        expected is None
+        or payload.get("nonce") != expected
+        or payload.get("connection") != connection.pk
+        or payload.get("user") != request.user.pk
+    ):
+        raise ReconnectFailed(
+            "This sign-in answer does not belong to this browser session or connection. "
+            "Start the reconnect again."
+        )
+
+
+@sensitive_variables("issued")
+def finish(connection: Connection, request, params, redirect_uri: str) -> ApiToken:
+    """Complete the flow from the upstream's answer; raises ReconnectFailed, changing nothing."""
+    if params.get("error"):
+        check_state_quietly(connection, request)
+        reason = params.get("error_description") or params.get("error")
+        raise ReconnectFailed(f"The upstream did not authorize the reconnect: {reason}")
+    check_state(connection, request, params.get("state", ""))
+    code = params.get("code", "")
+    if not code:
+        raise ReconnectFailed("The upstream sent no authorization code. Start again.")
+    old_tokens = list(ApiToken.objects.filter(connection=connection).active())
+    issued = exchange_code(code, redirect_uri)
+    new = tokens.store_issued(
+        connection,
+        issued,
+        actor=request.user,
+        request=request,
+        label="reconnected",
+        action="token.issued_by_reconnect",
+    )
+    not_revoked = []
+    for old in old_tokens:
+        try:
+            tokens.revoke_token(old, actor=request.user, request=request)
+        except tokens.TokenActionError:
+            logger.warning("Reconnect of %s could not revoke token %s", connection.pk, old.pk)
+            not_revoked.append(old.pk)
+    audit.record(
+        "connection.reconnected",
+        connection,
+        request=request,
+        changes={"new_token": new.pk, "revoked": [t.pk for t in old_tokens], "kept": not_revoked},
+    )
+    poller.poll_one(connection.pk)
+    return new
+
+
+def check_state_quietly(connection: Connection, request) -> None:
+    request.session.pop(session_key(connection), None)
+
+
+@sensitive_variables("response", "body")
+def exchange_code(code: str, redirect_uri: str) -> client.IssuedToken:
+    """Trade the one-time code for a token, server to server, with the platform key."""
+    started = time.perf_counter()
+    try:
+        with httpx.Client(timeout=client.timeout()) as http:
+            response = http.post(
+                f"{client.base_url()}/oauth/token",
+                json={"code": code, "redirect_uri": redirect_uri},
+                headers={"Authorization": f"Bearer {settings.UNIFIED_API_KEY}"},
+            )
+    except httpx.HTTPError as exc:
+        failure = client.transport_failure(exc, int((time.perf_counter() - started) * 1000))
+        why = tokens.describe(client.UpstreamCallError(failure))
+        raise ReconnectFailed(f"The upstream could not be reached: {why}") from exc
+    if not response.is_success:
+        result = client.error_result(response, int((time.perf_counter() - started) * 1000))
+        raise ReconnectFailed(
+            f"The upstream refused the code: {tokens.describe(client.UpstreamCallError(result))}"
+        )
+    try:
+        body = response.json()
+        return client.IssuedToken(
+            id=str(body["id"]),
+            token=str(body["token"]),
+            created_at=_when(body.get("created_at")) or timezone.now(),
+            expires_at=_when(body.get("expires_at")),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReconnectFailed(
+            "The upstream's token answer does not have the expected shape."
+        ) from exc
+
+
+def _when(value) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None

@@ -1,0 +1,100 @@
+"""A connection's page: status, uptime strips, timeline, checks, errors, tokens; "Check now"."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods
+
+from connections import audit
+from connections.models import ApiToken, Connection
+from connections.tenancy import get_scoped_or_404, scoped
+from monitoring import problems, uptime
+from monitoring.forms import ProblemNoteForm
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Problem
+
+logger = logging.getLogger(__name__)
+CHECK_GIVE_UP_AFTER = timedelta(seconds=30)
+
+
+def scoped_connection(request, connection_id: int) -> Connection:
+    return get_scoped_or_404(Connection.objects.with_customer(), request.user, pk=connection_id)
+
+
+@login_required
+def connection_detail(request, connection_id: int):
+    connection = scoped_connection(request, connection_id)
+    problems.sync()
+    user = request.user
+    problem = scoped(Problem.objects.select_related("assignee"), user).current_for(connection)
+    context = {
+        "connection": connection,
+        "strips": [uptime.strip(connection, "hour", 24), uptime.strip(connection, "day", 30)],
+        "events": scoped(ConnectionEvent, user).filter(connection=connection)[:15],
+        "checks": scoped(HealthCheck, user).filter(connection=connection)[:10],
+        "errors": scoped(ErrorLog, user).filter(connection=connection).newest_first()[:10],
+        "problem": problem,
+        "notes": list(problem.notes.select_related("author")) if problem else [],
+        "note_form": ProblemNoteForm(),
+        "tokens": (
+            scoped(ApiToken, user).filter(connection=connection).order_by("-created_at")[:5]
+            if user.is_platform_staff
+            else []
+        ),
+    }
+    return render(request, "connections/connection_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_check(request, connection_id: int):
+    """POST queues "Check now"; the answer (and each GET after it) polls until the check lands."""
+    connection = scoped_connection(request, connection_id)
+    if request.method == "POST":
+        return queue_check(request, connection)
+    since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    check = (
+        HealthCheck.objects.filter(connection=connection, checked_at__gte=since)
+        .order_by("-checked_at")
+        .first()
+    )
+    if check is None and timezone.now() - since > CHECK_GIVE_UP_AFTER:
+        return render_check(request, connection, state="late", since=since)
+    if check is None:
+        return render_check(request, connection, state="pending", since=since)
+    connection.refresh_from_db()
+    return render_check(request, connection, state="done", since=since, check=check)
+
+
+def queue_check(request, connection: Connection):
+    from monitoring.tasks import poll_connection_now
+
+    since = timezone.now()
+    try:
+        poll_connection_now.delay(connection.pk)
+    except Exception as error:  # the broker is down: say so rather than spin
+        logger.exception("Could not queue a check of connection %s", connection.pk)
+        failure = f"The check could not be queued ({type(error).__name__}); try again shortly."
+        if not request.htmx:
+            messages.error(request, failure)
+            return redirect("connection_detail", connection_id=connection.pk)
+        return render_check(request, connection, state="failed", since=since, failure=failure)
+    audit.record("connection.check_requested", connection, request=request)
+    if not request.htmx:
+        messages.success(request, "Check queued: the result appears in the latest checks.")
+        return redirect("connection_detail", connection_id=connection.pk)
+    return render_check(request, connection, state="pending", since=since)
+
+
+def render_check(request, connection, *, state: str, since: datetime, **extra):
+    return render(
+        request,
+        "monitoring/_check_now.html",
+        {"connection": connection, "state": state, "since": since.isoformat(), **extra},
+    )

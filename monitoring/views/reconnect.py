@@ -1,0 +1,45 @@
+"""Reconnect a connection that needs reauthorization: off to the upstream's sign-in, and back."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from monitoring import reconnect
+from monitoring.views.connection import scoped_connection
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_reconnect(request, connection_id: int):
+    """GET (the link in a notice) asks to confirm; the audited POST leaves for the upstream."""
+    connection = scoped_connection(request, connection_id)
+    if request.method == "GET":
+        return render(request, "monitoring/reconnect.html", {"connection": connection})
+    return redirect(reconnect.authorize_url(connection, request, callback_uri(request, connection)))
+
+
+@login_required
+def connection_reconnect_callback(request, connection_id: int):
+    connection = scoped_connection(request, connection_id)
+    try:
+        reconnect.finish(connection, request, request.GET, callback_uri(request, connection))
+    except reconnect.ReconnectFailed as failure:
+        messages.error(request, f"{connection.display_name} was not reconnected. {failure}")
+        return redirect("connection_detail", connection_id=connection.pk)
+    connection.refresh_from_db()
+    messages.success(
+        request,
+        f"{connection.display_name} is reconnected with a new token; the old one is revoked. "
+        f"Status now: {connection.get_health_status_display()}.",
+    )
+    return redirect("connection_detail", connection_id=connection.pk)
+
+
+def callback_uri(request, connection) -> str:
+    return request.build_absolute_uri(
+        reverse("connection_reconnect_callback", kwargs={"connection_id": connection.pk})
+    )
