@@ -1,0 +1,96 @@
+"""Fiix CMMS (its RPC-style API returns flat objects): Hungarian-prefixed names (`str`, `int`,
+`dbl`, `dtm`, `bol`), integer ids and status ids, timestamps as epoch milliseconds, custom
+fields as `cf_` attributes.
+"""
+
+from mappings.catalogs import Native as N
+from mappings.catalogs import as_float, as_int
+
+ENTITIES = {
+    "purchase_order": [
+        N("id", "id", spell=as_int, read_only=True),
+        N("strCode", "number"),
+        N("intSupplierID", "vendor_id", spell=as_int),
+        N(
+            "intPurchaseOrderStatusID",
+            "status",
+            vmap={1: "draft", 2: "open", 3: "approved", 4: "received", 5: "closed", 6: "cancelled"},
+        ),
+        N("strCurrencyCode", "currency"),
+        N("dblTotal", "total", spell=as_float),
+        N("dtmDateCreated", "order_date", fmt="epoch_ms"),
+        N("dtmDateExpectedDelivery", "expected_at", fmt="epoch_ms"),
+        N("bolApproved", "approved"),
+        N("intSiteID", value=lambda r: 31044),
+        N("intUpdated", value=lambda r: 1763900000000, read_only=True),
+        N("cf_PlantArea", value=lambda r: "Press shop", custom=True),
+        N(
+            "purchaseOrderLineItems",
+            "lines",
+            items=(
+                N("intLineNumber", "line_number"),
+                N("strPartCode", "material"),
+                N("strDescription", "description"),
+                N("dblQuantity", "quantity", spell=as_float),
+                N("strUnitOfMeasure", "unit"),
+                N("dblUnitPrice", "unit_price", spell=as_float),
+                N("intStockID", value=lambda line: 700112),
+            ),
+        ),
+    ],
+    "work_order": [
+        N("id", "id", spell=as_int, read_only=True),
+        N("strCode", "number"),
+        N("strDescription", "title"),
+        N(
+            "intWorkOrderStatusID",
+            "status",
+            vmap={1: "open", 2: "in_progress", 3: "on_hold", 4: "completed", 5: "cancelled"},
+        ),
+        N("intPriorityID", "priority", vmap={4: "low", 3: "medium", 2: "high", 1: "urgent"}),
+        N("strAssetCode", "asset_id"),
+        N("strAssignedUsers", "assigned_to"),
+        N("dtmSuggestedCompletionDate", "due_at", fmt="epoch_ms"),
+        N("dtmDateCreated", "created_at", fmt="epoch_ms", read_only=True),
+        N("dblEstimatedHours", "estimated_hours", spell=as_float),
+        N("intSiteID", value=lambda r: 31044),
+        N("cf_PermitNumber", value=lambda r: "PTW-2291", custom=True),
+    ],
+    "inventory_item": [
+        N("id", "id", spell=as_int, read_only=True),
+        N("strCode", "sku"),
+        N("strName", "name"),
+        N("dblQtyOnHand", "quantity_on_hand", spell=as_float, read_only=True),
+        N("strUnitOfMeasure", "unit"),
+        N("strAisle", "location"),
+        N("dblQtyMinimum", "reorder_point", spell=as_float),
+        N("dblLastPrice", "unit_cost", spell=as_float),
+        N("bolIsActive", "active"),
+        N("cf_HazardClass", value=lambda r: "none", custom=True),
+    ],
+    "asset": [
+        N("id", "id", spell=as_int, read_only=True),
+        N("strCode", "tag"),
+        N("strName", "name"),
+        N("intAssetStatusID", "status", vmap={1: "operating", 2: "down", 3: "retired"}),
+        N("strAddress", "location"),
+        N("strMake", "manufacturer"),
+        N("strSerialNumber", "serial_number"),
+        N("dtmInstallDate", "install_date", fmt="epoch_ms"),
+        N("intCriticality", "criticality"),
+        N("intCategoryID", value=lambda r: 5),
+        N("cf_InspectionCycle", value=lambda r: "Quarterly", custom=True),
+    ],
+    "vendor": [
+        N("id", "id", spell=as_int, read_only=True),
+        N("strName", "name"),
+        N("strTaxNumber", "tax_id"),
+        N("strPrimaryEmail", "email"),
+        N("strPhone", "phone"),
+        N("strCountryCode", "country"),
+        N("strPaymentTerms", "payment_terms"),
+        N("bolIsActive", "active"),
+        N("intBusinessType", value=lambda r: 2),
+        N("cf_PreferredCarrier", value=lambda r: "DHL Freight", custom=True),
+    ],
+}
