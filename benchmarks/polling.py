@@ -92,6 +92,8 @@ def sandbox_process(database_url: str):
         env={
             **os.environ,
             "DATABASE_URL": database_url,
+            "DATABASE_POOL": "true",
+            "DATABASE_POOL_MAX_SIZE": "60",
             "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
         },
         stdout=subprocess.DEVNULL,
