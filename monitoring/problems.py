@@ -46,6 +46,10 @@ class ProblemActionError(Exception):
 
 def sync(batch: int = 5000) -> int:
     """Apply the ConnectionEvents written since the last run; returns how many were read."""
+    # Two cheap reads when nothing is new (most page views); the lock only when there is work.
+    seen = EpisodeCursor.objects.filter(name=CURSOR).values_list("last_event_id", flat=True)
+    if not ConnectionEvent.objects.filter(pk__gt=next(iter(seen), 0)).exists():
+        return 0
     with transaction.atomic():
         EpisodeCursor.objects.get_or_create(name=CURSOR)
         cursor = EpisodeCursor.objects.select_for_update().get(name=CURSOR)

@@ -1,0 +1,106 @@
+"""Problems: one per episode from the state machine's transitions, and the issues queue."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from connections.systems import HealthStatus
+from monitoring import problems
+from monitoring.models import Problem, ProblemState
+from tests.factories import ConnectionFactory
+from tests.monitoring.factories import ConnectionEventFactory
+
+H, D, E, R = (
+    HealthStatus.HEALTHY,
+    HealthStatus.DEGRADED,
+    HealthStatus.ERROR,
+    HealthStatus.REAUTH_REQUIRED,
+)
+
+
+def transition(connection, before, after, minutes_ago=0):
+    return ConnectionEventFactory(
+        connection=connection,
+        from_status=before,
+        to_status=after,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+
+
+def test_an_episode_opens_escalates_and_resolves_one_problem(connection_a):
+    opened = transition(connection_a, H, D, 30)
+    transition(connection_a, D, E, 20)
+    assert problems.sync() == 2
+    problem = Problem.objects.get()
+    assert (problem.opened_by, problem.status, problem.state) == (opened, E, ProblemState.OPEN)
+    recovered = transition(connection_a, E, H, 10)
+    problems.sync()
+    problem.refresh_from_db()
+    assert problem.state == ProblemState.RESOLVED and problem.resolved_by == recovered
+    transition(connection_a, H, R, 5)
+    problems.sync()
+    assert Problem.objects.count() == 2
+    assert Problem.objects.unresolved().get().status == R
+
+
+def test_sync_reads_each_event_once(connection_a):
+    transition(connection_a, H, E)
+    assert problems.sync() == 1
+    assert problems.sync() == 0
+    assert Problem.objects.count() == 1
+
+
+def test_the_first_healthy_poll_opens_nothing(connection_a):
+    transition(connection_a, HealthStatus.UNKNOWN, H)
+    problems.sync()
+    assert not Problem.objects.exists()
+
+
+def test_queue_sorts_by_severity_then_age_or_by_age(client_for, support_user, customer_a):
+    old_degraded = ConnectionFactory(customer=customer_a, display_name="Old degraded")
+    new_error = ConnectionFactory(customer=customer_a, display_name="New error")
+    old_error = ConnectionFactory(customer=customer_a, display_name="Old error")
+    transition(old_degraded, H, D, 300)
+    transition(new_error, H, E, 10)
+    transition(old_error, H, E, 200)
+    client = client_for(support_user)
+    body = client.get(reverse("problem_list")).content.decode()
+    assert body.index("Old error") < body.index("New error") < body.index("Old degraded")
+    by_age = client.get(reverse("problem_list"), {"sort": "age"}).content.decode()
+    assert by_age.index("Old degraded") < by_age.index("Old error") < by_age.index("New error")
+
+
+def test_queue_states_and_mine(client_for, support_user, customer_a):
+    mine = ConnectionFactory(customer=customer_a, display_name="Assigned one")
+    healed = ConnectionFactory(customer=customer_a, display_name="Healed one")
+    transition(mine, H, E, 50)
+    transition(healed, H, E, 40)
+    transition(healed, E, H, 30)
+    problems.sync()
+    problem = Problem.objects.get(connection=mine)
+    client = client_for(support_user)
+    client.post(reverse("problem_assign", args=[problem.pk]))
+    unresolved = client.get(reverse("problem_list")).content.decode()
+    assert "Assigned one" in unresolved and "Healed one" not in unresolved
+    resolved = client.get(reverse("problem_list"), {"state": "resolved"}).content.decode()
+    assert "Healed one" in resolved and "Assigned one" not in resolved
+    assert "Assigned one" in client.get(reverse("problem_list"), {"mine": 1}).content.decode()
+
+
+def test_members_are_not_told_the_queue_exists(client_for, member_a):
+    assert client_for(member_a).get(reverse("problem_list")).status_code == 404
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_queue_queries_stay_constant(
+    client_for, support_user, customer_a, count, django_assert_max_num_queries
+):
+    for connection in ConnectionFactory.create_batch(count, customer=customer_a):
+        transition(connection, H, E)
+    client = client_for(support_user)
+    client.get(reverse("problem_list"))  # catches up with the new events
+    with django_assert_max_num_queries(7):
+        body = client.get(reverse("problem_list")).content.decode()
+    assert body.count('<tr id="problem-') == count
