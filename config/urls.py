@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("connections.urls")),
     path("", include("monitoring.urls")),
+    path("", include("mappings.urls")),
 ]

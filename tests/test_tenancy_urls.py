@@ -38,7 +38,17 @@ FOREIGN_VALUES = {
     "token_id": lambda w: w.token_b.pk,
     "problem_id": lambda w: w.problem_b.pk,
     "error_id": lambda w: w.error_b.pk,
+    # A real entity on customer B's connection: the 404 must come from tenancy, not the name.
+    "entity": lambda w: "purchase_order",
+    "version_id": lambda w: foreign_mapping_version(w.connection_b).pk,
 }
+
+
+def foreign_mapping_version(connection):
+    from mappings import versions
+    from mappings.spec import EMPTY_SPEC
+
+    return versions.save(connection, "purchase_order", EMPTY_SPEC, base_number=None)
 
 
 def walk(resolver: URLResolver, prefix: str = "", namespace: str | None = None):
