@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import beat_init
 from django.db import DatabaseError
 
 from monitoring import notifications, poller, retention, webhooks
@@ -23,6 +24,12 @@ def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) ->
     for batch in plan.batches:
         poll_batch.delay(str(plan.sweep_id), batch, concurrency)
     return len(plan.batches)
+
+
+@beat_init.connect
+def sweep_when_beat_starts(sender=None, **kwargs) -> None:
+    """Poll at start-up rather than one interval later: a fresh `make run` shows real health."""
+    plan_sweep.delay()
 
 
 @shared_task(
