@@ -1,10 +1,12 @@
 from django.urls import path
 
 from mappings import views
+from mappings.api import api
 
 entity = "connections/<int:connection_id>/mappings/<str:entity>/"
 
 urlpatterns = [
+    path("api/mappings/v1/", api.urls),
     path("connections/<int:connection_id>/mappings/", views.mapping_index, name="mapping_index"),
     path(entity, views.editor, name="mapping_editor"),
     path(f"{entity}preview/", views.preview, name="mapping_preview"),

@@ -1,0 +1,210 @@
+"""The mapping API for the vendor's unified API runtime: effective mappings and transforms.
+
+django-ninja rather than DRF: the request and response bodies are pydantic schemas, so input is
+validated from type hints and the OpenAPI schema is generated from the same code that serves it
+(schemathesis fuzzes that schema in the tests). DRF would need serializers plus a schema add-on.
+
+Authentication is a Bearer token that is one of the connection API tokens Patchbay stores (found
+by keyed fingerprint, active ones only). A token opens its own connection only, not every
+connection of its customer: the runtime calls on behalf of one connection and already holds that
+connection's token, so the narrower scope costs nothing and a leaked token exposes one mapping.
+
+Every answer is computed from the database on the call, so a save in the editor applies to the
+very next request. Errors are `{"errors": [{"code", "message", "field"}]}` with 400/401/404/422.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import Http404
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from connections.models import ApiToken, Connection
+from mappings import catalogs, unified, versions
+
+MAX_RECORDS = 1000
+
+EntityName = Literal[tuple(unified.ENTITIES)]  # type: ignore[valid-type]
+
+
+class ConnectionToken(HttpBearer):
+    """A stored, active connection API token; `request.auth` is the token row."""
+
+    def authenticate(self, request, token: str) -> ApiToken | None:
+        if not token or len(token) > 512:
+            return None
+        return (
+            ApiToken.objects.active()
+            .with_fingerprint(token)
+            .select_related("connection__customer")
+            .first()
+        )
+
+
+api = NinjaAPI(
+    title="Patchbay mapping API",
+    version="1",
+    description=__doc__,
+    urls_namespace="mappings-api",
+    auth=ConnectionToken(),
+    # The interactive docs would load Swagger UI from a CDN; the schema itself is served.
+    docs_url=None,
+)
+
+
+class ErrorItem(Schema):
+    code: str
+    message: str
+    field: str = ""
+
+
+class ErrorBody(Schema):
+    errors: list[ErrorItem]
+
+
+class FieldMapping(Schema):
+    field: str = Field(description="Unified field key (`lines.material` for an item field).")
+    type: str = Field(description="Unified type, or the custom field's cast (empty: as is).")
+    required: bool
+    path: str = Field(description="Source path in the raw record; empty when unmapped.")
+    transform: dict[str, Any]
+    enabled: bool
+    origin: Literal["default", "override", "custom", "unmapped"]
+
+
+class MappingOut(Schema):
+    connection: str
+    system: str
+    entity: str
+    version: int = Field(description="Mapping version number; 0 means the system defaults.")
+    model_version: str
+    fields: list[FieldMapping]
+    custom_fields: list[FieldMapping]
+
+
+class TransformIn(Schema):
+    records: list[Any] = Field(max_length=MAX_RECORDS, description="Raw records, JSON objects.")
+
+
+class Problem(Schema):
+    field: str
+    code: str
+    message: str
+
+
+class RecordResult(Schema):
+    record: dict[str, Any]
+    problems: list[Problem]
+
+
+class TransformOut(Schema):
+    connection: str
+    entity: str
+    version: int
+    results: list[RecordResult]
+
+
+# Where ninja says an input came from; the error names the field itself (`records`, `entity`).
+LOCATIONS = {"body", "path", "query", "header", "payload"}
+
+ERRORS = {400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody}
+
+
+def error_response(request, status: int, code: str, message: str, field: str = ""):
+    response = api.create_response(
+        request, {"errors": [{"code": code, "message": message, "field": field}]}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request, exc: ValidationError):
+    errors = [
+        {
+            "code": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "Invalid value.")),
+            "field": ".".join(str(part) for part in error.get("loc", ()) if part not in LOCATIONS),
+        }
+        for error in exc.errors
+    ]
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return error_response(
+        request, 401, "unauthenticated", "Send a connection API token as a Bearer token."
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    code = {400: "bad_request", 403: "forbidden"}.get(exc.status_code, "error")
+    return error_response(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return error_response(request, 404, "not_found", "No such connection or entity.")
+
+
+def mapping_for(request, upstream_id: str, entity: str) -> versions.CurrentMapping:
+    """The current mapping, if the token belongs to this very connection; 404 otherwise."""
+    token: ApiToken = request.auth
+    connection: Connection = token.connection
+    if connection.upstream_id != upstream_id or not catalogs.is_supported(connection.system):
+        raise Http404
+    return versions.current(connection, entity)
+
+
+def field_mapping(mapping: versions.CurrentMapping, rule) -> dict:
+    entity = unified.entity(mapping.catalog.entity)
+    unified_field = None if rule.is_custom else entity.by_key[rule.key]
+    return {
+        "field": rule.key,
+        "type": unified_field.type if unified_field else rule.transform.get("cast", ""),
+        "required": bool(unified_field and unified_field.required),
+        "path": rule.path,
+        "transform": rule.transform,
+        "enabled": rule.enabled,
+        "origin": rule.origin,
+    }
+
+
+@api.get(
+    "/connections/{upstream_id}/entities/{entity}/mapping",
+    response={200: MappingOut, **ERRORS},
+    summary="The connection's effective mapping of one entity",
+)
+def effective_mapping(request, upstream_id: str, entity: EntityName):
+    mapping = mapping_for(request, upstream_id, entity)
+    rules = mapping.rules()
+    return {
+        "connection": mapping.connection.upstream_id,
+        "system": mapping.connection.system,
+        "entity": entity,
+        "version": mapping.number,
+        "model_version": unified.MODEL_VERSION,
+        "fields": [field_mapping(mapping, rule) for rule in rules if not rule.is_custom],
+        "custom_fields": [field_mapping(mapping, rule) for rule in rules if rule.is_custom],
+    }
+
+
+@api.post(
+    "/connections/{upstream_id}/entities/{entity}/transform",
+    response={200: TransformOut, **ERRORS},
+    summary="Map raw records to unified records, with problems per record",
+)
+def transform(request, upstream_id: str, entity: EntityName, payload: TransformIn):
+    mapping = mapping_for(request, upstream_id, entity)
+    return {
+        "connection": mapping.connection.upstream_id,
+        "entity": entity,
+        "version": mapping.number,
+        "results": mapping.compiled().many(payload.records),
+    }

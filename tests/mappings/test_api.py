@@ -1,0 +1,243 @@
+"""The mapping API: token scope, mappings, transforms, structured errors, schema fuzzing."""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import ignored_auth
+
+from mappings import versions
+from mappings.api import api
+from tests.factories import ApiTokenFactory, ConnectionFactory, new_token_plaintext
+
+pytestmark = pytest.mark.django_db
+
+REMAP = {"overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}}}
+
+
+@pytest.fixture
+def plaintext():
+    return new_token_plaintext()
+
+
+@pytest.fixture
+def token_a(sandbox_a, plaintext):
+    return ApiTokenFactory(connection=sandbox_a, plaintext=plaintext)
+
+
+def bearer(plaintext):
+    return {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
+
+
+def url(connection, entity="purchase_order", action="mapping"):
+    name = "effective_mapping" if action == "mapping" else "transform"
+    return reverse(f"mappings-api:{name}", args=[connection.upstream_id, entity])
+
+
+def transform(client, connection, plaintext, records, entity="purchase_order"):
+    return client.post(
+        url(connection, entity, "transform"),
+        {"records": records},
+        content_type="application/json",
+        **bearer(plaintext),
+    )
+
+
+def test_effective_mapping_lists_fields_with_their_origin(client, sandbox_a, token_a, plaintext):
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    body = client.get(url(sandbox_a), **bearer(plaintext)).json()
+    assert (body["connection"], body["system"], body["version"]) == (
+        sandbox_a.upstream_id,
+        "sandbox",
+        1,
+    )
+    fields = {field["field"]: field for field in body["fields"]}
+    assert fields["vendor_id"]["path"] == "supplier.name"
+    assert fields["vendor_id"]["origin"] == "override"
+    assert fields["lines.quantity"] == {
+        "field": "lines.quantity",
+        "type": "decimal",
+        "required": True,
+        "path": "items[*].qty",
+        "transform": {},
+        "enabled": True,
+        "origin": "default",
+    }
+
+
+def test_transform_maps_each_record_and_reports_problems_per_record(
+    client, sandbox_a, token_a, plaintext
+):
+    sample = versions.current(sandbox_a, "purchase_order").catalog.samples[0]
+    broken = {**sample, "amount_total": "lots"}
+    response = transform(client, sandbox_a, plaintext, [sample, broken, "not a record"])
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0]["record"]["total"] == "11185" and results[0]["problems"] == []
+    assert results[1]["record"]["total"] is None
+    assert results[1]["problems"] == [
+        {
+            "field": "total",
+            "code": "cast_failed",
+            "message": "'lots' is not a decimal: [<class 'decimal.ConversionSyntax'>]",
+        }
+    ]
+    assert results[2]["problems"][0]["code"] == "not_an_object"
+
+
+def test_a_save_applies_to_the_very_next_call(client, sandbox_a, token_a, plaintext):
+    sample = versions.current(sandbox_a, "purchase_order").catalog.samples[0]
+    before = transform(client, sandbox_a, plaintext, [sample]).json()
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    after = transform(client, sandbox_a, plaintext, [sample]).json()
+    assert before["results"][0]["record"]["vendor_id"] == "17300001"
+    assert (after["version"], after["results"][0]["record"]["vendor_id"]) == (1, "Vendor 17300001")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer ", "Bearer pbt_not-a-token", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 600],
+)
+def test_missing_or_unknown_tokens_get_401(client, sandbox_a, token_a, authorization):
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    response = client.get(url(sandbox_a), **headers)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired"])
+def test_revoked_and_expired_tokens_get_401(client, sandbox_a, token_a, plaintext, state):
+    field = {"revoked": "revoked_at", "expired": "expires_at"}[state]
+    type(token_a).objects.filter(pk=token_a.pk).update(**{field: timezone.now()})
+    assert client.get(url(sandbox_a), **bearer(plaintext)).status_code == 401
+
+
+def test_a_token_opens_only_its_own_connection(client, sandbox_a, token_a, plaintext, customer_b):
+    sibling = ConnectionFactory(customer=sandbox_a.customer, system="sandbox")
+    foreign = ConnectionFactory(customer=customer_b, system="sandbox")
+    for other in (sibling, foreign):
+        response = client.get(url(other), **bearer(plaintext))
+        assert response.status_code == 404
+        assert response.json() == {
+            "errors": [
+                {"code": "not_found", "message": "No such connection or entity.", "field": ""}
+            ]
+        }
+
+
+def api_routes():
+    patterns, _, namespace = api.urls
+    return [pattern for pattern in patterns if isinstance(pattern, URLPattern) and pattern.name]
+
+
+def test_every_api_route_answers_404_to_another_customers_ids_and_401_without_a_token(
+    client, token_a, plaintext, connection_b
+):
+    """The API's share of tests/test_tenancy_urls.py: walks every route, so a new one is covered."""
+    walked = []
+    for pattern in api_routes():
+        keywords = set(pattern.pattern.regex.groupindex)
+        if not keywords:
+            continue
+        assert keywords <= {"upstream_id", "entity"}, f"teach this walk {keywords}"
+        kwargs = {"upstream_id": connection_b.upstream_id, "entity": "purchase_order"}
+        target = reverse(f"mappings-api:{pattern.name}", kwargs={k: kwargs[k] for k in keywords})
+        for method in (client.get, client.post):
+            response = method(target, {"records": []}, content_type="application/json")
+            assert response.status_code in {401, 405}, (target, response.status_code)
+            response = method(
+                target, {"records": []}, content_type="application/json", **bearer(plaintext)
+            )
+            assert response.status_code in {404, 405}, (target, response.status_code)
+            assert connection_b.display_name not in response.content.decode()
+        walked.append(target)
+    assert len(walked) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ("{not json", 400, ""),
+        ('{"records": "nope"}', 422, "records"),
+        ("{}", 422, "records"),
+        ('{"records": [' + ",".join(["{}"] * 1001) + "]}", 422, "records"),
+    ],
+)
+def test_bad_input_gets_a_structured_error(
+    client, sandbox_a, token_a, plaintext, body, status, field
+):
+    response = client.post(
+        url(sandbox_a, action="transform"),
+        body,
+        content_type="application/json",
+        **bearer(plaintext),
+    )
+    assert response.status_code == status
+    error = response.json()["errors"][0]
+    assert set(error) == {"code", "message", "field"}
+    assert error["field"] == field and error["message"]
+
+
+def test_an_unknown_entity_is_422_naming_the_field(client, sandbox_a, token_a, plaintext):
+    response = client.get(url(sandbox_a, entity="invoice"), **bearer(plaintext))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "entity"
+
+
+def test_the_openapi_schema_is_served_and_describes_both_operations(client):
+    schema = client.get(reverse("mappings-api:openapi-json")).json()
+    assert schema["info"]["title"] == "Patchbay mapping API"
+    paths = schema["paths"]
+    assert "/api/mappings/v1/connections/{upstream_id}/entities/{entity}/transform" in paths
+    assert "/api/mappings/v1/connections/{upstream_id}/entities/{entity}/mapping" in paths
+
+
+@pytest.fixture
+def remapped_sandbox(sandbox_a):
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=None)
+    return sandbox_a
+
+
+@pytest.fixture
+def wsgi_requests_keep_the_test_database():
+    """As Django's test client does: a request must not close the test's database connection."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+# The schema as served (generated from the code); requests go through the whole WSGI stack.
+fuzzed = schemathesis.openapi.from_dict(api.get_openapi_schema())
+fuzzed.app = get_wsgi_application()
+
+
+@fuzzed.parametrize()
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_schemathesis_finds_no_server_error(
+    case, remapped_sandbox, token_a, plaintext, wsgi_requests_keep_the_test_database
+):
+    """Fuzz every operation with a valid token, on the token's own connection half the time."""
+    if case.path_parameters and hash(repr((case.path_parameters, case.body))) % 2 == 0:
+        case.path_parameters["upstream_id"] = remapped_sandbox.upstream_id
+    response = case.call(headers={"Authorization": f"Bearer {plaintext}"})
+    assert response.status_code < 500, response.text
+    # 405: schemathesis also tries methods the schema does not list.
+    assert response.status_code in {200, 400, 401, 404, 405, 422}
+    if response.status_code == 405:
+        return
+    # The token is set here, after generation, so schemathesis' "ignored auth" guess is wrong;
+    # test_missing_or_unknown_tokens_get_401 covers bad tokens.
+    case.validate_response(response, excluded_checks=[ignored_auth])
+    if response.status_code >= 400:
+        assert all(set(e) == {"code", "message", "field"} for e in response.json()["errors"])
