@@ -19,6 +19,10 @@ PUBLIC_URL_NAMES = {"login", "logout"}
 PUBLIC_URL_NAMES |= {"unified_webhook"}
 # Namespaces with their own permission system: Django's admin (platform admins only).
 SKIPPED_NAMESPACES = {"admin"}
+# The mapping API authenticates with a connection's Bearer token, not a session: its own walk in
+# tests/mappings/test_api.py sends every route customer A's token with customer B's ids (404)
+# and no token (401).
+SKIPPED_NAMESPACES |= {"mappings-api"}
 
 
 @dataclass
