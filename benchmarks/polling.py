@@ -87,7 +87,16 @@ def sandbox_process(database_url: str):
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--quiet"],
+        [
+            sys.executable,
+            "manage.py",
+            "run_sandbox",
+            "--port",
+            str(port),
+            "--quiet",
+            "--processes",
+            "2",
+        ],
         cwd=Path(__file__).resolve().parents[1],
         env={
             **os.environ,
