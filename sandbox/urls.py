@@ -15,6 +15,11 @@ urlpatterns = [
     ),
     path("v1/connections/<str:upstream_id>/tokens", views.issue_token, name="sandbox_issue_token"),
     path(
+        "v1/connections/<str:upstream_id>/records/<str:entity>",
+        views.connection_records,
+        name="sandbox_connection_records",
+    ),
+    path(
         "v1/connections/<str:upstream_id>/tokens/<str:token_id>",
         views.revoke_token,
         name="sandbox_revoke_token",

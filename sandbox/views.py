@@ -318,3 +318,48 @@ def not_found(request, exception=None):
 @protocol()
 def server_error(request):
     return error(request, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.")
+
+
+@protocol("GET")
+def connection_records(request, upstream_id: str, entity: str):
+    """GET /v1/connections/{id}/records/{entity} with the connection's own token: sample records
+    of the connection's system, spelled natively (from the mapping catalogs), read-only."""
+    from mappings import catalogs, unified
+
+    presented = bearer(request)
+    token = (
+        SandboxToken.objects.usable()
+        .select_related("connection")
+        .filter(token_hash=hash_token(presented))
+        .first()
+        if presented
+        else None
+    )
+    if token is None:
+        return error(request, 401, "AUTHENTICATION_FAILED", "The token is missing or invalid.")
+    connection = token.connection
+    if connection.upstream_id != upstream_id:
+        if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
+            return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
+        return error(request, 403, "PERMISSION_DENIED", "This token is for another connection.")
+    if entity not in unified.ENTITIES:
+        return error(
+            request,
+            400,
+            "INVALID_REQUEST",
+            f"Unknown entity {entity!r}; one of {', '.join(unified.ENTITIES)}.",
+        )
+    if not catalogs.is_supported(connection.system):
+        return error(
+            request, 400, "INVALID_REQUEST", f"No sample records for {connection.system!r}."
+        )
+    records = catalogs.catalog(connection.system, entity).samples
+    return JsonResponse(
+        {
+            "connection": connection.upstream_id,
+            "system": connection.system,
+            "entity": entity,
+            "data": records,
+            "has_more": False,
+        }
+    )
