@@ -58,9 +58,9 @@ class ConnectionFilter(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         if request is None or not request.user.is_platform_staff:
             del self.filters["customer"]
-        self.form.fields["q"].widget.attrs.update(
-            {"placeholder": "Name, upstream id or customer", "type": "search"}
-        )
+        search = self.form.fields["q"].widget
+        search.input_type = "search"
+        search.attrs["placeholder"] = "Name, upstream id or customer"
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -24,3 +24,13 @@ document.addEventListener("paste", (event) => {
     if (input.value.trim()) input.form.requestSubmit();
   }, 0);
 });
+
+// Filter forms marked data-drop-empty leave unset filters out of the URL they push (?q=x, not
+// ?status=&system=&q=x), so shared links stay short.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.target.closest("[data-drop-empty]")) return;
+  const params = event.detail.parameters;
+  for (const key of Object.keys(params)) {
+    if (params[key] === "") delete params[key];
+  }
+});

@@ -1,0 +1,101 @@
+"""Triage journeys in Chromium: request-id search, the live overview, a customer reconnecting."""
+
+from playwright.sync_api import expect
+
+from connections.systems import HealthStatus
+from monitoring import poller
+from sandbox.models import Fault, SandboxConnection
+from tests.factories import linked_connection
+from tests.monitoring.factories import ConnectionEventFactory, ErrorLogFactory
+
+
+def test_support_pastes_a_request_id_and_lands_on_the_error(
+    sign_in, support_user, connection_a, browser
+):
+    error = ErrorLogFactory(
+        connection=connection_a,
+        request_id="req_9b1c44d2e8f0a7c3b5d6e1f2",
+        error_code="SYSTEM_UNAVAILABLE",
+        http_status=503,
+        message="The system is temporarily unavailable.",
+    )
+    ConnectionEventFactory(
+        connection=connection_a, to_status=HealthStatus.DEGRADED, reason="Upstream error: 503"
+    )
+    page = sign_in(support_user.username)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("id => navigator.clipboard.writeText(id)", error.request_id)
+    search = page.get_by_role("searchbox", name="Request id")
+    search.focus()
+    page.keyboard.press("Control+V")  # pasting is enough: no Enter
+    expect(page).to_have_url(f"{page.url.split('/', 3)[0]}//{page.url.split('/')[2]}"
+                             f"/errors/{error.pk}/")  # fmt: skip
+    facts = page.locator("#error-facts")
+    expect(facts).to_contain_text(error.request_id)
+    expect(facts).to_contain_text("Acme Manufacturing")
+    expect(facts).to_contain_text("SYSTEM_UNAVAILABLE")
+    expect(facts).to_contain_text("503")
+    expect(page.get_by_text("Upstream error: 503")).to_be_visible()
+    page.screenshot(path="/tmp/patchbay-dashboard-error.png", full_page=True)
+
+    search = page.get_by_role("searchbox", name="Request id")
+    search.fill("req_9b1c44d2e8f0a7c3b5d6e1ff")
+    search.press("Enter")
+    expect(page.get_by_text("No request with the id")).to_be_visible()
+    expect(page.get_by_role("link", name=error.request_id)).to_be_visible()
+
+
+def test_breaking_a_connection_changes_the_overview_without_a_reload(
+    sign_in, live_server, sandbox_server, support_user, customer_a
+):
+    connection = linked_connection(customer=customer_a)
+    poller.poll_one(connection.pk)
+    page = sign_in(support_user.username)
+    row = page.locator(f"#connection-{connection.pk}")
+    expect(row).to_have_attribute("data-status", HealthStatus.HEALTHY)
+    page.get_by_label("Search").fill("Plant")  # a filter that must survive the refresh
+    expect(page).to_have_url(f"{live_server.url}/?q=Plant", timeout=5_000)
+    page.evaluate("window.patchbayNotReloaded = true")
+    page.screenshot(path="/tmp/patchbay-dashboard-overview-before.png", full_page=True)
+
+    SandboxConnection.objects.filter(upstream_id=connection.upstream_id).update(
+        fault=Fault.SERVER_ERROR
+    )
+    poller.poll_one(connection.pk)
+
+    expect(row).to_have_attribute("data-status", HealthStatus.DEGRADED, timeout=15_000)
+    expect(row).to_contain_text("INTERNAL_ERROR")
+    expect(page.locator(".tile-degraded .tile-count")).to_have_text("1")
+    assert page.evaluate("window.patchbayNotReloaded") is True
+    expect(page.get_by_label("Search")).to_have_value("Plant")
+    page.screenshot(path="/tmp/patchbay-dashboard-overview-after.png", full_page=True)
+
+
+def test_customer_sees_the_banner_reconnects_and_the_banner_goes(
+    sign_in, live_server, sandbox_server, member_a, customer_a
+):
+    connection = linked_connection(customer=customer_a, fault=Fault.REQUIRES_REAUTH)
+    poller.poll_one(connection.pk)
+    page = sign_in(member_a.username)
+    banner = page.locator("#reauth-banner")
+    expect(banner).to_contain_text(f"{connection.display_name} needs you to sign in")
+    page.screenshot(path="/tmp/patchbay-dashboard-banner.png", full_page=True)
+
+    banner.get_by_role("button", name=f"Reconnect {connection.display_name}").click()
+    expect(page.get_by_role("heading", name="Sandbox upstream")).to_be_visible()
+    page.get_by_label("User name").fill("mia")
+    page.get_by_label("Password").fill("not-it")
+    page.get_by_role("button", name="Sign in and allow").click()
+    expect(page.get_by_text("Invalid user name or password.")).to_be_visible()
+    page.get_by_label("Password").fill("sandbox")
+    page.screenshot(path="/tmp/patchbay-dashboard-sandbox-signin.png", full_page=True)
+    page.get_by_role("button", name="Sign in and allow").click()
+
+    expect(page.get_by_text("is reconnected with a new token")).to_be_visible()
+    expect(page.locator("#reauth-banner")).to_have_count(0)
+    expect(page.locator("#connection-status")).to_contain_text("Healthy")
+    page.screenshot(path="/tmp/patchbay-dashboard-reconnected.png", full_page=True)
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("#reauth-banner")).to_have_count(0)
+    connection.refresh_from_db()
+    assert connection.health_status == HealthStatus.HEALTHY
