@@ -79,10 +79,10 @@ def seed_postgresql(sizes: dict) -> None:
         ErrorLog._meta.db_table,
     )
     events = ConnectionEvent._meta.db_table
-    status = """CASE WHEN g % 100 < 85 THEN 'healthy' WHEN g % 100 < 90 THEN 'degraded'
-                WHEN g % 100 < 94 THEN 'error' WHEN g % 100 < 97 THEN 'reauth_required'
-                WHEN g % 100 < 99 THEN 'disconnected' ELSE 'unknown' END"""
-    # Table names come from the models, sizes are bound parameters: nothing here is user input.
+    status = """CASE WHEN g %% 100 < 85 THEN 'healthy' WHEN g %% 100 < 90 THEN 'degraded'
+                WHEN g %% 100 < 94 THEN 'error' WHEN g %% 100 < 97 THEN 'reauth_required'
+                WHEN g %% 100 < 99 THEN 'disconnected' ELSE 'unknown' END"""
+    # Table names come from the models, sizes are bound parameters (so a modulo is written %%).
     statements = [
         f"""INSERT INTO {customers} (name, slug, contact_email, notification_webhook_url,
                 created_at)
@@ -91,37 +91,38 @@ def seed_postgresql(sizes: dict) -> None:
         f"""INSERT INTO {connections_} (customer_id, system, environment, upstream_id,
                 display_name, health_status, status_changed_at, last_checked_at, last_success_at,
                 consecutive_failures, created_at)
-            SELECT (SELECT min(id) FROM {customers}) + g % %(customers)s,
-                   (ARRAY{SYSTEMS!r})[1 + g % {len(SYSTEMS)}],
-                   (ARRAY['production', 'sandbox', 'development'])[1 + (g / 7) % 3],
+            SELECT (SELECT min(id) FROM {customers}) + g %% %(customers)s,
+                   (ARRAY{SYSTEMS!r})[1 + g %% {len(SYSTEMS)}],
+                   (ARRAY['production', 'sandbox', 'development'])[1 + (g / 7) %% 3],
                    'conn_bench_' || g, 'Plant ' || g || ' ERP', {status},
-                   now() - (g % 5000) * interval '1 minute', now() - (g % 60) * interval '1 second',
-                   now() - (g % 60) * interval '1 second', 0, now() - interval '90 days'
+                   now() - (g %% 5000) * interval '1 minute',
+                   now() - (g %% 60) * interval '1 second',
+                   now() - (g %% 60) * interval '1 second', 0, now() - interval '90 days'
             FROM generate_series(0, %(connections)s - 1) g""",
         f"""INSERT INTO {checks} (connection_id, checked_at, sweep_id, source, outcome,
                 status_after, latency_ms, http_status, error_code, request_id)
-            SELECT c0 + g % %(connections)s,
+            SELECT c0 + g %% %(connections)s,
                    now() - (g / %(connections)s)
                            * (interval '14 days' / (%(checks)s / %(connections)s)),
                    NULL, 'poll',
-                   CASE WHEN (g * 7) % 100 < 95 THEN 'ok' ELSE 'upstream_error' END,
-                   CASE WHEN (g * 7) % 100 < 95 THEN 'healthy' ELSE 'degraded' END,
-                   20 + g % 180, CASE WHEN (g * 7) % 100 < 95 THEN 200 ELSE 503 END,
-                   CASE WHEN (g * 7) % 100 < 95 THEN '' ELSE 'SYSTEM_UNAVAILABLE' END,
+                   CASE WHEN (g * 7) %% 100 < 95 THEN 'ok' ELSE 'upstream_error' END,
+                   CASE WHEN (g * 7) %% 100 < 95 THEN 'healthy' ELSE 'degraded' END,
+                   20 + g %% 180, CASE WHEN (g * 7) %% 100 < 95 THEN 200 ELSE 503 END,
+                   CASE WHEN (g * 7) %% 100 < 95 THEN '' ELSE 'SYSTEM_UNAVAILABLE' END,
                    'req_' || substr(md5('c' || g), 1, 24)
             FROM generate_series(0, %(checks)s - 1) g,
                  (SELECT min(id) AS c0 FROM {connections_}) first""",
         f"""INSERT INTO {errors} (created_at, customer_id, connection_id, source, http_status,
                 error_code, error_type, message, request_id, raw_body)
             SELECT now() - (g::float / %(errors)s) * interval '30 days', c.customer_id, c.id,
-                   'poll', (ARRAY{[code[2] for code in ERROR_CODES]!r})[1 + g % 5],
-                   (ARRAY{[code[0] for code in ERROR_CODES]!r})[1 + g % 5],
-                   (ARRAY{[code[1] for code in ERROR_CODES]!r})[1 + g % 5],
+                   'poll', (ARRAY{[code[2] for code in ERROR_CODES]!r})[1 + g %% 5],
+                   (ARRAY{[code[0] for code in ERROR_CODES]!r})[1 + g %% 5],
+                   (ARRAY{[code[1] for code in ERROR_CODES]!r})[1 + g %% 5],
                    'The upstream answered with an error.', 'req_' || substr(md5('e' || g), 1, 24),
                    '{{"error": {{"code": "SYSTEM_UNAVAILABLE"}}}}'
             FROM generate_series(0, %(errors)s - 1) g
-            JOIN {connections_} c
-              ON c.id = (SELECT min(id) FROM {connections_}) + (g * 7919) % %(connections)s""",
+            JOIN {connections_} c ON c.id = (SELECT min(id) FROM {connections_})
+                                           + (g::bigint * 7919) %% %(connections)s""",
         f"""INSERT INTO {events} (connection_id, created_at, from_status, to_status, reason,
                 request_id, source)
             SELECT id, status_changed_at, 'healthy', health_status, 'Seeded transition', '', 'poll'
