@@ -30,7 +30,13 @@ class TokenFilterForm(forms.Form):
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *TokenStatus.choices], required=False)
     expiring = forms.BooleanField(required=False, label="Expiring soon")
-    q = forms.CharField(required=False, label="Connection")
+    q = forms.CharField(
+        required=False,
+        label="Connection",
+        widget=forms.TextInput(
+            attrs={"placeholder": "Connection name", "aria-label": "Connection name contains"}
+        ),
+    )
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)

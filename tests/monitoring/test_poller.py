@@ -1,7 +1,7 @@
 """The poller against the real sandbox on loopback: sweeps, batches, backoff, idempotent writes."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from cryptography.fernet import Fernet
@@ -182,3 +182,14 @@ def test_a_batch_polls_even_when_the_calling_thread_runs_an_event_loop(sandbox_s
     assert asyncio.run(inside_a_loop()) == 1
     connection.refresh_from_db()
     assert connection.health_status == HealthStatus.HEALTHY
+
+
+def test_a_poll_records_when_each_token_was_last_used(sandbox_server):
+    connection = linked_connection(fault="healthy")
+    token = connection.tokens.get()
+    assert token.last_used_at is None
+
+    with time_machine.travel("2026-11-24 12:00:00Z", tick=False):
+        run_sweep()
+    token.refresh_from_db()
+    assert token.last_used_at == datetime(2026, 11, 24, 12, tzinfo=UTC)
