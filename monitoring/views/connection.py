@@ -58,7 +58,10 @@ def connection_check(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     if request.method == "POST":
         return queue_check(request, connection)
-    since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    try:
+        since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    except ValueError:  # well-formed but impossible, e.g. a 25th hour
+        since = timezone.now()
     check = (
         HealthCheck.objects.filter(connection=connection, checked_at__gte=since)
         .order_by("-checked_at")

@@ -1,8 +1,9 @@
 """The overview and the connection page per role: what each sees, filters, partials, queries."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -198,10 +199,11 @@ def make_history(connection):
     ErrorLogFactory(connection=connection, request_id="req_detail_error_1")
 
 
+@time_machine.travel(datetime(2026, 6, 15, 12, 30, tzinfo=UTC), tick=False)
 def test_detail_draws_uptime_strips_timeline_checks_and_errors(
     client_for, support_user, connection_a
 ):
-    make_history(connection_a)
+    make_history(connection_a)  # checks every 10 min since 09:40, one failure at 09:25
     body = (
         client_for(support_user)
         .get(reverse("connection_detail", args=[connection_a.pk]))
@@ -210,8 +212,11 @@ def test_detail_draws_uptime_strips_timeline_checks_and_errors(
     assert body.count('<svg role="img"') == 2
     assert body.count('class="bar ') == 24 + 30
     assert body.count('class="bar bar-error"') == 2  # the failed hour, and its day
-    assert "1 checks, 1 failed, worst: Error" in body or "2 checks, 1 failed, worst: Error" in body
-    assert body.count('class="bar bar-none"') >= 20  # hours and days without checks
+    assert "Jun 15, 09:00–09:59 UTC: 3 checks, 1 failed, worst: Error" in body
+    assert "Jun 15 UTC: 19 checks, 1 failed, worst: Error" in body
+    assert "Jun 12 UTC: 1 checks, 0 failed, worst: Healthy" in body
+    assert "Jun 15, 08:00–08:59 UTC: no checks" in body
+    assert body.count('class="bar bar-none"') == (24 - 4) + (30 - 2)
     assert "req_detail_error_1" in body
     assert "Upstream error: INTERNAL_ERROR" in body
     assert "Check now" in body
