@@ -99,3 +99,38 @@ def test_customer_sees_the_banner_reconnects_and_the_banner_goes(
     expect(page.locator("#reauth-banner")).to_have_count(0)
     connection.refresh_from_db()
     assert connection.health_status == HealthStatus.HEALTHY
+
+
+def test_support_checks_now_and_the_result_swaps_in_from_a_real_worker(
+    sign_in, live_server, sandbox_server, celery_worker, support_user, customer_a
+):
+    connection = linked_connection(customer=customer_a)
+    poller.poll_one(connection.pk)
+    SandboxConnection.objects.filter(upstream_id=connection.upstream_id).update(
+        fault=Fault.SERVER_ERROR
+    )
+    page = sign_in(support_user.username)
+    page.goto(f"{live_server.url}/connections/{connection.pk}/")
+    expect(page.locator("#connection-status")).to_contain_text("Healthy")
+    page.evaluate("window.patchbayNotReloaded = true")
+    page.get_by_role("button", name="Check now").click()
+    result = page.locator("#check-now")
+    expect(result).to_contain_text("Checked just now: Upstream error", timeout=20_000)
+    expect(result).to_contain_text("INTERNAL_ERROR")
+    expect(page.locator("#connection-status")).to_contain_text("Degraded")
+    assert page.evaluate("window.patchbayNotReloaded") is True
+    page.reload()
+    expect(page.locator("#latest-checks")).to_contain_text("Check now")
+    expect(page.get_by_role("heading", name="Problem: Degraded", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#problem-panel")).to_contain_text("assignee: sam-support")
+    page.get_by_label("Add a note").fill("Asked Acme to check their SAP gateway.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#problem-panel")).to_contain_text("Asked Acme to check their SAP gateway.")
+    page.screenshot(path="/tmp/patchbay-dashboard-detail.png", full_page=True)
+    page.get_by_role("link", name="Issues").click()
+    expect(page.locator("#problem-table")).to_contain_text(connection.display_name)
+    page.screenshot(path="/tmp/patchbay-dashboard-issues.png", full_page=True)
+    page.get_by_role("link", name="Error log").click()
+    expect(page.locator("table")).to_contain_text("INTERNAL_ERROR")
+    page.screenshot(path="/tmp/patchbay-dashboard-error-log.png", full_page=True)
