@@ -313,3 +313,27 @@ def test_members_cannot_act_on_problems(client_for, member_a, connection_a):
     assert response.status_code == 404
     problem.refresh_from_db()
     assert problem.state == ProblemState.OPEN
+
+
+def test_the_reauth_banner_names_only_the_members_own_connections(
+    client_for, member_a, member_b, customer_a, customer_b
+):
+    mine = ConnectionFactory(customer=customer_a, health_status=HealthStatus.REAUTH_REQUIRED,
+                             display_name="Acme Limble")  # fmt: skip
+    theirs = ConnectionFactory(customer=customer_b, health_status=HealthStatus.REAUTH_REQUIRED,
+                               display_name="Borealis UpKeep")  # fmt: skip
+    for url in [reverse("home"), reverse("error_list"), reverse("request_search")]:
+        body = client_for(member_a).get(url).content.decode()
+        assert "<strong>Acme Limble</strong> needs you to sign in" in body, url
+        assert theirs.display_name not in body, url
+        assert reverse("connection_reconnect", args=[mine.pk]) in body, url
+
+
+def test_staff_get_no_banner_and_a_healthy_customer_none_either(
+    client_for, support_user, member_a, customer_b
+):
+    ConnectionFactory(customer=customer_b, health_status=HealthStatus.REAUTH_REQUIRED)
+    assert (
+        'id="reauth-banner"' not in client_for(support_user).get(reverse("home")).content.decode()
+    )
+    assert 'id="reauth-banner"' not in client_for(member_a).get(reverse("home")).content.decode()
