@@ -57,5 +57,6 @@ def request_search(request):
     lookup = error_log.find_request(request.user, request.GET.get("request_id", ""))
     if len(lookup.errors) == 1:
         return redirect("error_detail", error_id=lookup.errors[0].pk)
-    status = 400 if lookup.problem else 404 if lookup.request_id and not lookup.found else 200
+    # A miss is a search result (200), not a missing page: it says so and offers the nearest ids.
+    status = 400 if lookup.problem else 200
     return render(request, "monitoring/request_search.html", {"lookup": lookup}, status=status)
