@@ -80,6 +80,14 @@ def test_a_missing_path_is_a_problem_and_the_record_is_kept(path):
         ("decimal", 9.9, "9.9"),
         ("decimal", "0.000", "0"),
         ("decimal", 3, "3"),
+        ("decimal", "00010.500", "10.5"),
+        ("decimal", "120.", "120"),
+        ("decimal", "-1.50", "-1.5"),
+        ("decimal", " 7.10 ", "7.1"),
+        ("decimal", "1.5E+3", "1500"),
+        ("integer", 7, 7),
+        ("integer", "-12", -12),
+        ("integer", "12.000", 12),
         ("boolean", "X", True),
         ("boolean", "", False),
         ("boolean", 0, False),
@@ -127,6 +135,8 @@ def test_a_failed_cast_is_a_problem_not_a_crash(cast, raw):
     ("fmt", "raw", "cast", "expected"),
     [
         ("%Y%m%d", "20261102", "date", "2026-11-02"),
+        ("%Y%m%d", 20261102, "date", "2026-11-02"),
+        ("%Y%m%d", " 20261102", "date", "2026-11-02"),
         ("%m/%d/%Y", "11/02/2026", "date", "2026-11-02"),
         ("%d.%m.%Y %H:%M", "20.11.2026 08:00", "datetime", "2026-11-20T08:00:00Z"),
         ("epoch_ms", 1763625600000, "datetime", "2025-11-20T08:00:00Z"),
@@ -139,7 +149,15 @@ def test_date_formats(fmt, raw, cast, expected):
     assert (record["extra"], problems) == (expected, [])
 
 
-def test_a_date_in_the_wrong_format_is_a_cast_problem():
+@pytest.mark.parametrize("raw", ["20261302", "2026-11-02", "2026110", "", "abcdefgh"])
+def test_a_date_in_the_wrong_format_is_a_cast_problem(raw):
+    rule = custom("value", cast="date", format="%Y%m%d")
+    record, problems = run([rule], {"id": 1, "name": "n", "value": raw})
+    assert record["extra"] is None
+    assert [p["code"] for p in problems] == ["cast_failed"]
+
+
+def test_a_date_with_a_strptime_format_is_checked_too():
     rule = custom("value", cast="date", format="%Y%m%d")
     record, problems = run([rule], {"id": 1, "name": "n", "value": "2026-11-02"})
     assert record["extra"] is None
