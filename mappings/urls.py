@@ -15,6 +15,7 @@ urlpatterns = [
     path(f"{entity}catalog/", views.catalog_search, name="mapping_catalog"),
     path(f"{entity}history/", views.history, name="mapping_history"),
     path(f"{entity}export/", views.export, name="mapping_export"),
+    path(f"{entity}restore-defaults/", views.restore_defaults, name="mapping_restore_defaults"),
     path(f"{entity}import/", views.import_mapping, name="mapping_import"),
     path(f"{entity}copy/", views.copy_mapping, name="mapping_copy"),
     path("mapping-versions/<int:version_id>/rollback/", views.rollback, name="mapping_rollback"),

@@ -142,6 +142,20 @@ def rollback(version: MappingVersion, *, author=None, request=None) -> MappingVe
     )
 
 
+def restore_defaults(connection, entity: str, *, author=None, request=None) -> MappingVersion:
+    """Roll back to the system defaults (version 0): a new version with no overrides."""
+    return save(
+        connection,
+        entity,
+        EMPTY_SPEC,
+        base_number=None,
+        author=author,
+        note="Rollback to the system defaults",
+        request=request,
+        action="mapping.rollback",
+    )
+
+
 def _version(connection, entity, number) -> MappingVersion | None:
     return (
         MappingVersion.objects.of(connection, entity)

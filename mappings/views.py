@@ -259,6 +259,19 @@ def rollback(request, version_id: int):
 
 
 @login_required
+@require_POST
+def restore_defaults(request, connection_id: int, entity: str):
+    mapping = mapping_for(request, connection_id, entity)
+    version = versions.restore_defaults(
+        mapping.connection, entity, author=request.user, request=request
+    )
+    messages.success(
+        request, f"Rolled back to the system defaults: saved as version {version.number}."
+    )
+    return redirect("mapping_history", mapping.connection.pk, entity)
+
+
+@login_required
 @require_GET
 def export(request, connection_id: int, entity: str):
     mapping = mapping_for(request, connection_id, entity)

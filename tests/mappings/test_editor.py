@@ -284,3 +284,18 @@ def test_the_editor_page_runs_a_bounded_number_of_queries(
         versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=None)
     with django_assert_max_num_queries(12):
         assert client.get(editor_url(sandbox_a)).status_code == 200
+
+
+def test_roll_back_to_the_system_defaults(client_for, member_a, sandbox_a):
+    remap = {
+        "overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}}
+    }
+    versions.save(sandbox_a, "purchase_order", remap, base_number=0, author=member_a)
+    client = client_for(member_a)
+    response = client.post(editor_url(sandbox_a, "mapping_restore_defaults"))
+    assert response.status_code == 302
+    newest = versions.current(sandbox_a, "purchase_order")
+    assert (newest.number, newest.spec) == (2, EMPTY_SPEC)
+    body = client.get(response["Location"]).content.decode()
+    assert "Rolled back to the system defaults: saved as version 2." in body
+    assert AuditEvent.objects.filter(action="mapping.rollback").count() == 1

@@ -1,0 +1,75 @@
+"""A customer remaps a field in Chromium, watches the preview, saves, sees the API change at once,
+rolls back and sees it change back."""
+
+import json
+
+import httpx
+from playwright.sync_api import expect
+
+from mappings.models import MappingVersion
+from tests.factories import ApiTokenFactory, ConnectionFactory, new_token_plaintext
+
+
+def api_vendor_id(live_server, connection, plaintext, record) -> tuple[int, str]:
+    response = httpx.post(
+        f"{live_server.url}/api/mappings/v1/connections/{connection.upstream_id}"
+        "/entities/purchase_order/transform",
+        json={"records": [record]},
+        headers={"Authorization": f"Bearer {plaintext}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["version"], body["results"][0]["record"]["vendor_id"]
+
+
+def test_member_remaps_previews_saves_the_api_follows_then_rolls_back(
+    sign_in, live_server, member_a
+):
+    connection = ConnectionFactory(
+        customer=member_a.customer, system="sandbox", display_name="Acme sandbox ERP"
+    )
+    plaintext = new_token_plaintext()
+    ApiTokenFactory(connection=connection, plaintext=plaintext)
+    page = sign_in(member_a.username)
+
+    page.goto(f"{live_server.url}/connections/{connection.pk}/")
+    page.get_by_role("link", name="Field mappings").click()
+    page.get_by_role("link", name="Purchase order").first.click()
+    mapped = page.locator("#mapped-record")
+    expect(mapped).to_contain_text('"vendor_id": "17300001"')
+    raw_record = page.locator("#raw-record").inner_text()
+    assert '"supplier"' in raw_record
+    sample = json.loads(raw_record)
+    assert api_vendor_id(live_server, connection, plaintext, sample) == (0, "17300001")
+
+    path = page.locator("#path-vendor_id")
+    path.fill("supplier.nme")
+    expect(page.locator("#status-vendor_id")).to_contain_text("supplier.nme is not in the")
+    path.fill("")
+    path.focus()
+    page.get_by_placeholder("Search the catalog").fill("supplier")
+    page.locator("#catalog-results").get_by_role("button", name="supplier.name").click()
+    expect(path).to_have_value("supplier.name")
+    expect(mapped).to_contain_text('"vendor_id": "Vendor 17300001"')
+    expect(page.locator("#status-vendor_id")).to_contain_text("overridden")
+    page.locator("#sample-picker").select_option(label="PO-100235")
+    expect(mapped).to_contain_text('"vendor_id": "Vendor 17300042"')
+    page.screenshot(path="/tmp/patchbay-mapping-editor.png", full_page=True)
+
+    page.get_by_label("Note").fill("Vendor names for the buyers' report")
+    page.get_by_role("button", name="Save as version 1").click()
+    expect(page.get_by_text("Saved version 1.")).to_be_visible()
+    expect(page.locator("#row-vendor_id")).to_have_class("overridden")
+    assert api_vendor_id(live_server, connection, plaintext, sample) == (1, "Vendor 17300001")
+
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("#diff")).to_contain_text("supplier.id")
+    expect(page.locator("#diff")).to_contain_text("supplier.name")
+    page.screenshot(path="/tmp/patchbay-mapping-history.png", full_page=True)
+    page.get_by_role("button", name="Roll back to the system defaults").click()
+    expect(
+        page.get_by_text("Rolled back to the system defaults: saved as version 2.")
+    ).to_be_visible()
+    assert api_vendor_id(live_server, connection, plaintext, sample) == (2, "17300001")
+    assert MappingVersion.objects.filter(connection=connection).count() == 2
+    page.screenshot(path="/tmp/patchbay-mapping-rollback.png", full_page=True)
