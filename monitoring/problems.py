@@ -26,7 +26,7 @@ SEVERITY = {
     HealthStatus.DEGRADED: 1,
     HealthStatus.REAUTH_REQUIRED: 2,
     HealthStatus.DISCONNECTED: 3,
-    HealthStatus.ERROR: 3,
+    HealthStatus.ERROR: 4,
 }
 UNHEALTHY = frozenset(status for status, rank in SEVERITY.items() if rank > 0)
 

@@ -1,6 +1,9 @@
 """Uptime strips: one bar per hour (last 24 h) or per day (last 30 days), coloured by the worst
 status the connection was left in during that bar, from one grouped query over its checks.
 
+Health checks are kept HEALTH_CHECK_RETENTION_DAYS (14 by default), status changes for good: a bar
+with no checks left takes its colour from the status changes instead, and says so on hover.
+
 Drawn server-side as SVG: no chart library, nothing to load, and the hover text is a <title>.
 """
 
@@ -14,16 +17,11 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from connections.systems import HealthStatus
-from monitoring.models import HealthCheck
-from monitoring.problems import severity_rank
+from monitoring.models import ConnectionEvent, HealthCheck
+from monitoring.problems import SEVERITY, severity_rank
 from monitoring.state import Outcome
 
-WORST_BY_RANK = {
-    0: HealthStatus.HEALTHY,
-    1: HealthStatus.DEGRADED,
-    2: HealthStatus.REAUTH_REQUIRED,
-    3: HealthStatus.ERROR,
-}
+WORST_BY_RANK = {rank: status for status, rank in SEVERITY.items() if status != "unknown"}
 BAR_WIDTH, BAR_GAP, HEIGHT = 10, 2, 28
 
 
@@ -32,11 +30,15 @@ class Bar:
     start: datetime
     checks: int
     failures: int
-    worst: str  # a HealthStatus, or "none" when nothing was checked
+    worst: str  # a HealthStatus, or "none" when nothing is known
     x: int
+    from_events: bool = False
 
     @property
     def label(self) -> str:
+        if self.from_events:
+            worst = HealthStatus(self.worst).label
+            return f"no checks kept, worst status from its status changes: {worst}"
         if not self.checks:
             return "no checks"
         worst = HealthStatus(self.worst).label
@@ -82,21 +84,68 @@ def strip(connection, unit: str, count: int, *, now: datetime | None = None) -> 
         )
     )
     by_bucket = {_floor(row["bucket"], unit): row for row in rows}
+    starts = [start + step * index for index in range(count)]
+    unchecked = [bucket for bucket in starts if bucket not in by_bucket]
+    from_events = worst_from_events(connection, unchecked, step) if unit == "day" else {}
     bars = []
-    for index in range(count):
-        bucket = start + step * index
+    for index, bucket in enumerate(starts):
         row = by_bucket.get(bucket)
+        derived = from_events.get(bucket, "none")
         bars.append(
             Bar(
                 start=bucket,
                 checks=row["checks"] if row else 0,
                 failures=row["failures"] if row else 0,
-                worst=WORST_BY_RANK[row["worst"]] if row else "none",
+                worst=WORST_BY_RANK[row["worst"]] if row else derived,
                 x=index * (BAR_WIDTH + BAR_GAP),
+                from_events=row is None and derived != "none",
             )
         )
     title = "Last 24 hours" if unit == "hour" else f"Last {count} days"
     return Strip(title=title, unit=unit, bars=bars)
+
+
+def worst_from_events(connection, buckets: list[datetime], step: timedelta) -> dict:
+    """The worst status each bucket saw, replayed from the connection's status changes: the
+    status it entered the bucket in, and every status it changed to within it."""
+    if not buckets:
+        return {}
+    first, end = buckets[0], buckets[-1] + step
+    changes = list(
+        ConnectionEvent.objects.filter(connection=connection, created_at__lt=end)
+        .filter(created_at__gte=first)
+        .order_by("created_at", "id")
+        .values_list("created_at", "from_status", "to_status")
+    )
+    before = (
+        ConnectionEvent.objects.filter(connection=connection, created_at__lt=first)
+        .order_by("-created_at", "-id")
+        .values_list("to_status", flat=True)
+        .first()
+    )
+    if before is not None:
+        status = before
+    elif changes:
+        status = changes[0][1]
+    else:
+        status = connection.health_status
+    worst: dict[datetime, str] = {}
+    applied = 0
+    for bucket in buckets:
+        while applied < len(changes) and changes[applied][0] < bucket:
+            status = changes[applied][2]
+            applied += 1
+        if bucket + step <= connection.created_at:
+            continue
+        seen = [status] + [
+            to_status
+            for created_at, _, to_status in changes[applied:]
+            if created_at < bucket + step
+        ]
+        known = [s for s in seen if s != HealthStatus.UNKNOWN]
+        if known:
+            worst[bucket] = max(known, key=lambda s: SEVERITY[s])
+    return worst
 
 
 def _floor(moment: datetime, unit: str) -> datetime:

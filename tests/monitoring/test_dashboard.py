@@ -337,3 +337,36 @@ def test_staff_get_no_banner_and_a_healthy_customer_none_either(
         'id="reauth-banner"' not in client_for(support_user).get(reverse("home")).content.decode()
     )
     assert 'id="reauth-banner"' not in client_for(member_a).get(reverse("home")).content.decode()
+
+
+@time_machine.travel(datetime(2026, 6, 30, 12, 0, tzinfo=UTC), tick=False)
+def test_days_past_check_retention_take_their_colour_from_status_changes(
+    client_for, support_user, customer_a
+):
+    connection = ConnectionFactory(customer=customer_a,
+                                   created_at=datetime(2026, 5, 1, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.HEALTHY,
+                           to_status=HealthStatus.DEGRADED,
+                           created_at=datetime(2026, 6, 5, 10, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.DEGRADED,
+                           to_status=HealthStatus.DISCONNECTED,
+                           created_at=datetime(2026, 6, 7, 10, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.DISCONNECTED,
+                           to_status=HealthStatus.HEALTHY,
+                           created_at=datetime(2026, 6, 8, 9, tzinfo=UTC))  # fmt: skip
+    HealthCheckFactory(connection=connection, checked_at=datetime(2026, 6, 6, 8, tzinfo=UTC),
+                       outcome=Outcome.UPSTREAM_ERROR,
+                       status_after=HealthStatus.ERROR)  # fmt: skip
+    body = (
+        client_for(support_user)
+        .get(reverse("connection_detail", args=[connection.pk]))
+        .content.decode()
+    )
+    from_events = "no checks kept, worst status from its status changes"
+    assert f"Jun 4 UTC: {from_events}: Healthy" in body
+    assert f"Jun 5 UTC: {from_events}: Degraded" in body
+    assert "Jun 6 UTC: 1 checks, 1 failed, worst: Error" in body  # checks win where kept
+    assert f"Jun 7 UTC: {from_events}: Disconnected" in body
+    assert f"Jun 8 UTC: {from_events}: Disconnected" in body  # entered the day disconnected
+    assert f"Jun 9 UTC: {from_events}: Healthy" in body
+    assert body.count('class="bar bar-disconnected from-events"') == 2
