@@ -134,3 +134,32 @@ def test_support_checks_now_and_the_result_swaps_in_from_a_real_worker(
     page.get_by_role("link", name="Error log").click()
     expect(page.locator("table")).to_contain_text("INTERNAL_ERROR")
     page.screenshot(path="/tmp/patchbay-dashboard-error-log.png", full_page=True)
+
+
+def test_a_background_tab_does_not_poll_and_catches_up_when_shown(
+    sign_in, live_server, support_user, connection_a
+):
+    page = sign_in(support_user.username)
+    page.clock.install()  # htmx's "every 10s" runs on timers this test moves by hand
+    page.goto(f"{live_server.url}/?q=Acme")
+    refreshes = []
+    page.on("request", lambda r: refreshes.append(r.url) if r.headers.get("hx-request") else None)
+    page.clock.run_for(10_500)
+    expect(page.locator("#connection-table")).to_be_visible()
+    page.wait_for_timeout(300)  # let the refresh the timer fired reach the network log
+    assert refreshes == [f"{live_server.url}/?q=Acme"]
+
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {configurable: true,"
+        " get: () => 'hidden'})"
+    )
+    page.clock.run_for(45_000)
+    page.wait_for_timeout(300)
+    assert len(refreshes) == 1, refreshes  # hidden for 45 s: not one request
+
+    with page.expect_request(lambda r: bool(r.headers.get("hx-request"))):
+        page.evaluate(
+            "Object.defineProperty(document, 'visibilityState', {configurable: true,"
+            " get: () => 'visible'}); document.dispatchEvent(new Event('visibilitychange'))"
+        )
+    assert refreshes[-1] == f"{live_server.url}/?q=Acme"
