@@ -73,3 +73,45 @@ def test_member_remaps_previews_saves_the_api_follows_then_rolls_back(
     assert api_vendor_id(live_server, connection, plaintext, sample) == (2, "17300001")
     assert MappingVersion.objects.filter(connection=connection).count() == 2
     page.screenshot(path="/tmp/patchbay-mapping-rollback.png", full_page=True)
+
+
+def test_two_people_edit_at_once_the_second_save_shows_a_conflict_and_overwrites_nothing(
+    sign_in, live_server, browser, member_a, admin_user
+):
+    connection = ConnectionFactory(customer=member_a.customer, system="sandbox")
+    editor = f"{live_server.url}/connections/{connection.pk}/mappings/purchase_order/"
+    mine = sign_in(member_a.username)
+    mine.goto(editor)
+
+    other_context = browser.new_context(viewport={"width": 1400, "height": 900})
+    theirs = other_context.new_page()
+    theirs.goto(f"{live_server.url}/login/")
+    theirs.get_by_label("Username").fill(admin_user.username)
+    theirs.get_by_label("Password").fill("correct-horse-battery")
+    theirs.get_by_role("button", name="Sign in").click()
+    theirs.goto(editor)
+    theirs.locator("#row-approved").get_by_label("in output").uncheck()
+    theirs.get_by_role("button", name="Save as version 1").click()
+    expect(theirs.get_by_text("Saved version 1.")).to_be_visible()
+    other_context.close()
+
+    mine.get_by_role("button", name="Add custom field").click()
+    mine.locator(".custom-row .custom-name").fill("plant_section")
+    mine.locator(".custom-row .path-input").fill("custom.plant_section")
+    expect(mine.locator("#mapped-record")).to_contain_text('"plant_section": "Press shop"')
+    expect(mine.locator(".custom-row .status-cell")).to_contain_text("valid")
+    mine.get_by_role("button", name="Save as version 1").click()
+
+    conflict = mine.locator("#conflict")
+    expect(conflict).to_contain_text("alice-admin saved version 1")
+    expect(conflict).to_contain_text("Nothing was overwritten")
+    expect(conflict).to_contain_text("switched off")  # their change
+    expect(conflict).to_contain_text("custom: plant_section")  # mine, not saved
+    expect(mine.locator(".custom-row .path-input")).to_have_value("custom.plant_section")
+    mine.screenshot(path="/tmp/patchbay-mapping-conflict.png", full_page=True)
+    assert MappingVersion.objects.get(connection=connection).spec["custom_fields"] == []
+
+    mine.get_by_role("button", name="Save as version 2").click()
+    expect(mine.get_by_text("Saved version 2.")).to_be_visible()
+    newest = MappingVersion.objects.filter(connection=connection).order_by("-number").first()
+    assert newest.spec["custom_fields"][0]["name"] == "plant_section"
