@@ -97,7 +97,7 @@ def test_reauth_is_told_once_per_episode_by_email_and_signed_webhook(
     lowered = {key.lower(): value for key, value in headers.items()}
     payload = Webhook(settings.NOTIFICATION_WEBHOOK_SECRET).verify(body, lowered)
     assert payload["type"] == "connection.reauth_required"
-    assert payload["data"]["reconnect_url"].endswith(f"/connections/{connection.pk}/")
+    assert payload["data"]["reconnect_url"].endswith(f"/connections/{connection.pk}/reconnect/")
     assert set(Notification.objects.values_list("channel", "delivery")) == {
         ("email", "sent"),
         ("webhook", "sent"),
