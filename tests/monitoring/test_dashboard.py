@@ -370,3 +370,24 @@ def test_days_past_check_retention_take_their_colour_from_status_changes(
     assert f"Jun 8 UTC: {from_events}: Disconnected" in body  # entered the day disconnected
     assert f"Jun 9 UTC: {from_events}: Healthy" in body
     assert body.count('class="bar bar-disconnected from-events"') == 2
+
+
+def test_check_now_stops_waiting_after_thirty_seconds(client_for, support_user, connection_a):
+    client = client_for(support_user)
+    url = reverse("connection_check", args=[connection_a.pk])
+    recent = (timezone.now() - timedelta(seconds=5)).isoformat()
+    waiting = client.get(url, {"since": recent}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Checking Acme SAP production…" in waiting and "load delay:1s" in waiting
+    stale = (timezone.now() - timedelta(seconds=31)).isoformat()
+    late = client.get(url, {"since": stale}, HTTP_HX_REQUEST="true").content.decode()
+    assert "No result after 30 seconds" in late and "hx-trigger" not in late
+
+
+def test_the_reconnect_link_in_a_notice_asks_before_leaving(client_for, member_a, connection_a):
+    body = (
+        client_for(member_a)
+        .get(reverse("connection_reconnect", args=[connection_a.pk]))
+        .content.decode()
+    )
+    assert "Reconnect Acme SAP production" in body
+    assert "Continue to sign in" in body and 'method="post"' in body
