@@ -456,48 +456,24 @@ def _converter(rule: Rule, unified_field, relative_to: str = ""):
     def convert(record, problems, index=None):
         value = get(record)
         if value is MISSING or value is None:
-            if has_default:
-                value = default
-            else:
-                if value is MISSING:
-                    problems.append(
-                        problem(
-                            _where(key, index), "missing_path", f"{source} is not in the record"
-                        )
-                    )
-                elif required:
-                    problems.append(
-                        problem(_where(key, index), "missing_value", "a required value is empty")
-                    )
+            if not has_default:
+                absent(value, problems, index)
                 return None
+            value = default
         if value_map is not None:
             mapped = value_map.get(value_key(value), MISSING)
             if mapped is MISSING:
-                problems.append(
-                    problem(
-                        _where(key, index),
-                        "unmapped_value",
-                        f"{value_key(value)!r} is not in the value map",
-                    )
-                )
+                message = f"{value_key(value)!r} is not in the value map"
+                problems.append(problem(_where(key, index), "unmapped_value", message))
                 return None
             value = mapped
-        if cast is not None:
-            try:
-                value = cast(value)
-            except NotInEnum as exc:
-                problems.append(problem(_where(key, index), "not_in_enum", str(exc)))
-                return None
-            except CAST_ERRORS as exc:
-                problems.append(
-                    problem(
-                        _where(key, index),
-                        "cast_failed",
-                        f"{value!r} is not a {field_type}: {exc}",
-                    )
-                )
-                return None
-        return value
+        if cast is None:
+            return value
+        try:
+            return cast(value)
+        except CAST_ERRORS as exc:
+            failed(value, exc, problems, index)
+            return None
 
     return convert
 

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 
 from connections import audit
 from connections.models import Connection
-from mappings import catalogs, unified
+from connections.tenancy import scoped
+from mappings import catalogs
 from mappings.catalogs import EntityCatalog
 from mappings.engine import Rule, compile_mapping
 from mappings.models import MappingVersion
@@ -216,14 +217,8 @@ def _label(rule: Rule) -> str:
 
 def copyable_connections(connection: Connection, user):
     """Other connections of the same customer and system whose mappings may be copied here."""
-    from connections.tenancy import scoped
-
     return (
         scoped(Connection, user)
         .filter(customer_id=connection.customer_id, system=connection.system)
         .exclude(pk=connection.pk)
     )
-
-
-def entity_or_none(name: str):
-    return unified.ENTITIES.get(name)

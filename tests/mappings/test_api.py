@@ -241,3 +241,14 @@ def test_schemathesis_finds_no_server_error(
     case.validate_response(response, excluded_checks=[ignored_auth])
     if response.status_code >= 400:
         assert all(set(e) == {"code", "message", "field"} for e in response.json()["errors"])
+
+
+def test_a_transform_costs_the_same_few_queries_for_any_number_of_records(
+    client, sandbox_a, token_a, plaintext, django_assert_max_num_queries
+):
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    samples = versions.current(sandbox_a, "purchase_order").catalog.samples
+    with django_assert_max_num_queries(3):
+        response = transform(client, sandbox_a, plaintext, samples * 300)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 900

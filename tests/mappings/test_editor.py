@@ -299,3 +299,15 @@ def test_roll_back_to_the_system_defaults(client_for, member_a, sandbox_a):
     body = client.get(response["Location"]).content.decode()
     assert "Rolled back to the system defaults: saved as version 2." in body
     assert AuditEvent.objects.filter(action="mapping.rollback").count() == 1
+
+
+def test_the_mapping_index_lists_every_entity_with_its_current_version(
+    client_for, member_a, sandbox_a
+):
+    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=0)
+    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=1)
+    body = client_for(member_a).get(reverse("mapping_index", args=[sandbox_a.pk])).content.decode()
+    for label in ["Purchase order", "Work order", "Inventory item", "Asset", "Vendor"]:
+        assert label in body
+    assert "version 2" in body
+    assert body.count("system defaults") == 4
