@@ -252,7 +252,7 @@ def test_detail_queries_stay_constant(
                                created_at=timezone.now() - timedelta(days=day))  # fmt: skip
     client = client_for(support_user)
     client.get(reverse("connection_detail", args=[connection_a.pk]))  # problems caught up
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         client.get(reverse("connection_detail", args=[connection_a.pk]))
 
 
