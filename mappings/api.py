@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -146,6 +147,17 @@ def unauthenticated(request, exc):
 def http_error(request, exc: HttpError):
     code = {400: "bad_request", 403: "forbidden"}.get(exc.status_code, "error")
     return error_response(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious(request, exc):
+    """Django answers these 400 itself; ninja would turn them into a 500 with DEBUG on."""
+    message = (
+        "The request body is too large: send at most 1000 records, in several calls."
+        if isinstance(exc, RequestDataTooBig)
+        else "The request was refused."
+    )
+    return error_response(request, 400, "bad_request", message)
 
 
 @api.exception_handler(Http404)

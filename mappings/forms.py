@@ -18,6 +18,7 @@ from mappings.engine import Rule
 from mappings.spec import with_origins
 from mappings.unified import FieldType
 
+MAX_IMPORT_BYTES = 1_000_000
 CUSTOM_ROW = re.compile(r"custom\.(\d+)\.name")
 
 
@@ -221,6 +222,8 @@ class ImportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         upload = cleaned.get("mapping_file")
+        if upload and upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("That file is too large for a mapping (over 1 MB).")
         text = upload.read().decode("utf-8", errors="replace") if upload else ""
         text = text or cleaned.get("mapping_json", "")
         if not text.strip():

@@ -183,6 +183,23 @@ def test_bad_input_gets_a_structured_error(
     assert error["field"] == field and error["message"]
 
 
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_body_over_the_size_limit_is_400_not_500(
+    client, sandbox_a, token_a, plaintext, settings, debug
+):
+    settings.DEBUG = debug
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = '{"records": [' + ",".join(['{"text": "' + "a" * 100 + '"}'] * 200) + "]}"
+    response = client.post(
+        url(sandbox_a, action="transform"),
+        body,
+        content_type="application/json",
+        **bearer(plaintext),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith("The request body is too large")
+
+
 def test_an_unknown_entity_is_422_naming_the_field(client, sandbox_a, token_a, plaintext):
     response = client.get(url(sandbox_a, entity="invoice"), **bearer(plaintext))
     assert response.status_code == 422

@@ -221,6 +221,23 @@ def test_a_bad_import_names_the_field_and_changes_nothing(
     assert not MappingVersion.objects.exists()
 
 
+def test_an_imported_file_is_read_and_an_oversized_one_refused(client_for, member_a, sandbox_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(member_a)
+    document = {"format": "patchbay.mapping/1", "system": "sandbox", "entity": "purchase_order"}
+    document["custom_fields"] = [{"name": "plant", "path": "custom.plant_section"}]
+    upload = SimpleUploadedFile("mapping.json", json.dumps(document).encode())
+    response = client.post(editor_url(sandbox_a, "mapping_import"), {"mapping_file": upload})
+    assert response.status_code == 302
+    assert MappingVersion.objects.get().spec["custom_fields"][0]["name"] == "plant"
+    huge = SimpleUploadedFile("mapping.json", b" " * 1_000_001)
+    response = client.post(editor_url(sandbox_a, "mapping_import"), {"mapping_file": huge})
+    assert response.status_code == 422
+    assert "too large" in response.content.decode()
+    assert MappingVersion.objects.count() == 1
+
+
 def test_import_that_is_not_json_says_so(client_for, member_a, sandbox_a):
     response = client_for(member_a).post(
         editor_url(sandbox_a, "mapping_import"), {"mapping_json": "{nope"}
