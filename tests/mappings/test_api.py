@@ -8,6 +8,7 @@ from django.db import close_old_connections
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from mappings import versions
@@ -233,6 +234,8 @@ def wsgi_requests_keep_the_test_database():
 # The schema as served (generated from the code); requests go through the whole WSGI stack.
 fuzzed = schemathesis.openapi.from_dict(api.get_openapi_schema())
 fuzzed.app = get_wsgi_application()
+# Data that fits the schema and data that does not: both must get an answer, never a 500.
+fuzzed.config.generation.update(modes=list(GenerationMode))
 
 
 @fuzzed.parametrize()
