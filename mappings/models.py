@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 
 from connections.models import Connection
@@ -21,6 +22,16 @@ class MappingVersionQuerySet(TenantQuerySet):
 
     def for_history(self) -> MappingVersionQuerySet:
         return self.select_related("author", "rollback_of").order_by("-number")
+
+    def newest_numbers(self, connection: Connection) -> dict[str, int]:
+        """Each entity's newest version number for one connection (absent: on the defaults)."""
+        numbers = self.filter(connection=connection).values_list("entity").annotate(Max("number"))
+        return dict(numbers)
+
+    def spec_at(self, connection: Connection, entity: str, number: int) -> dict:
+        """The spec of version `number`; version 0 (the defaults) has none."""
+        version = self.of(connection, entity).filter(number=number).first()
+        return version.spec if version else {}
 
     def latest_number(self, connection: Connection, entity: str) -> int:
         """The newest version's number; 0 while the connection still runs on the defaults."""

@@ -11,7 +11,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,11 +42,7 @@ def mapping_for(request, connection_id: int, entity: str) -> versions.CurrentMap
 @require_GET
 def mapping_index(request, connection_id: int):
     connection = connection_for(request, connection_id)
-    counts = dict(
-        MappingVersion.objects.filter(connection=connection)
-        .values_list("entity")
-        .annotate(newest=Max("number"))
-    )
+    counts = MappingVersion.objects.newest_numbers(connection)
     entities = [(entity, counts.get(entity.name, 0)) for entity in unified.ENTITIES.values()]
     return render(
         request,
@@ -189,7 +184,7 @@ def save(request, connection_id: int, entity: str):
         return render(request, "mappings/editor.html", context, status=422)
     except versions.Conflict as conflict:
         theirs = conflict.latest
-        base_spec = _spec_of(mapping.connection, entity, base_number)
+        base_spec = MappingVersion.objects.spec_at(mapping.connection, entity, base_number)
         context = editor_context(
             request,
             mapping,
@@ -205,11 +200,6 @@ def save(request, connection_id: int, entity: str):
     messages.success(request, f"Saved version {version.number}.")
     url = reverse("mapping_editor", args=[mapping.connection.pk, entity])
     return redirect(f"{url}?sample={sample}")
-
-
-def _spec_of(connection, entity, number) -> dict:
-    version = MappingVersion.objects.of(connection, entity).filter(number=number).first()
-    return version.spec if version else {}
 
 
 @login_required
