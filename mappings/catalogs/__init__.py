@@ -25,10 +25,15 @@ from mappings.engine import catalog_path, value_key
 
 SUPPORTED_SYSTEMS = {
     System.SAP_S4HANA: "sap_s4hana",
+    System.SAP_ECC: "sap_ecc",
     System.IBM_MAXIMO: "ibm_maximo",
     System.FIIX: "fiix",
     System.NETSUITE: "netsuite",
+    System.DYNAMICS_365: "dynamics_365",
     System.UPKEEP: "upkeep",
+    System.LIMBLE: "limble",
+    System.EMAINT: "emaint",
+    System.INFOR_EAM: "infor_eam",
     System.SANDBOX: "sandbox",
 }
 
