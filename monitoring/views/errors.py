@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from connections.tenancy import get_scoped_or_404
 from monitoring import error_log
@@ -25,11 +26,13 @@ def error_list(request):
     except error_log.BadCursor as bad:
         page, cursor_error = error_log.keyset_page(errors), str(bad)
     partial = request.htmx and not request.htmx.history_restore_request
-    return render(
+    response = render(
         request,
         "monitoring/_error_table.html" if partial else "monitoring/error_list.html",
         {"filterset": filterset, "page": page, "cursor_error": cursor_error},
     )
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two bodies: caches must tell them apart
+    return response
 
 
 def csv_export(errors):

@@ -221,3 +221,15 @@ def test_error_pages_queries_stay_constant(
         client.get(reverse("request_search"), {"request_id": rows[0].request_id})
     with django_assert_max_num_queries(6):
         client.get(reverse("request_search"), {"request_id": "req_page_9"})
+
+
+def test_htmx_gets_the_table_alone_and_caches_are_told_apart(
+    client_for, support_user, connection_a
+):
+    make_errors(connection_a, 3)
+    client = client_for(support_user)
+    partial = client.get(reverse("error_list"), HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert "<html" not in body and body.count('<tr id="error-') == 3
+    assert "HX-Request" in partial["Vary"]
+    assert "<html" in client.get(reverse("error_list")).content.decode()
