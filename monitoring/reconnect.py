@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -75,8 +76,14 @@ def check_state(connection: Connection, request, state: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Reconnected:
+    token: ApiToken
+    still_active: list[ApiToken]  # old tokens the upstream would not revoke (rare; said so)
+
+
 @sensitive_variables("issued")
-def finish(connection: Connection, request, params, redirect_uri: str) -> ApiToken:
+def finish(connection: Connection, request, params, redirect_uri: str) -> Reconnected:
     """Complete the flow from the upstream's answer; raises ReconnectFailed, changing nothing."""
     if params.get("error"):
         check_state_quietly(connection, request)
@@ -110,7 +117,7 @@ def finish(connection: Connection, request, params, redirect_uri: str) -> ApiTok
         changes={"new_token": new.pk, "revoked": [t.pk for t in old_tokens], "kept": not_revoked},
     )
     poller.poll_one(connection.pk)
-    return new
+    return Reconnected(new, [old for old in old_tokens if old.pk in not_revoked])
 
 
 def check_state_quietly(connection: Connection, request) -> None:

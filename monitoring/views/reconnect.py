@@ -26,14 +26,19 @@ def connection_reconnect(request, connection_id: int):
 def connection_reconnect_callback(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     try:
-        reconnect.finish(connection, request, request.GET, callback_uri(request, connection))
+        done = reconnect.finish(connection, request, request.GET, callback_uri(request, connection))
     except reconnect.ReconnectFailed as failure:
         messages.error(request, f"{connection.display_name} was not reconnected. {failure}")
         return redirect("connection_detail", connection_id=connection.pk)
     connection.refresh_from_db()
+    old = (
+        "the old one is revoked"
+        if not done.still_active
+        else "the upstream would not revoke the old one yet, so it is still active"
+    )
     messages.success(
         request,
-        f"{connection.display_name} is reconnected with a new token; the old one is revoked. "
+        f"{connection.display_name} is reconnected with a new token; {old}. "
         f"Status now: {connection.get_health_status_display()}.",
     )
     return redirect("connection_detail", connection_id=connection.pk)
