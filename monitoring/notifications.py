@@ -45,12 +45,21 @@ def reconnect_url(connection: Connection) -> str:
 
 
 def after_transitions(events: list[ConnectionEvent]) -> None:
-    """Called inside the transaction that wrote `events`: open or resolve episodes."""
-    for event in events:
-        if event.to_status == HealthStatus.REAUTH_REQUIRED:
-            open_episode(event, Kind.REAUTH_REQUIRED)
-        elif event.to_status == HealthStatus.HEALTHY:
-            resolve_episodes(event.connection_id)
+    """Called inside the transaction that wrote `events`: open or resolve episodes.
+
+    A sweep hands in hundreds of events at once, so each kind is handled in a fixed number of
+    queries, not one per event.
+    """
+    opening = [event for event in events if event.to_status == HealthStatus.REAUTH_REQUIRED]
+    if opening:
+        connections = Connection.objects.select_related("customer").in_bulk(
+            [event.connection_id for event in opening]
+        )
+        for event in opening:
+            create_notices(connections[event.connection_id], event, Kind.REAUTH_REQUIRED)
+    recovered = [event.connection_id for event in events if event.to_status == HealthStatus.HEALTHY]
+    if recovered:
+        resolve_episodes(recovered)
 
 
 def channels_for(connection: Connection) -> list[tuple[str, str]]:
@@ -92,26 +101,19 @@ def enqueue(notification_ids: list[int]) -> None:
         deliver_notification.delay(pk)
 
 
-def open_episode(event: ConnectionEvent, kind: str) -> None:
-    connection = Connection.objects.select_related("customer").get(pk=event.connection_id)
-    create_notices(connection, event, kind)
-
-
-def resolve_episodes(connection_id: int) -> None:
-    """Send "resolved" for each told episode of this connection that has none yet."""
-    resolved = Notification.objects.filter(episode=OuterRef("episode"), kind=Kind.RESOLVED)
+def resolve_episodes(connection_ids: list[int]) -> None:
+    """Send "resolved" for each told episode of these connections that has none yet."""
+    resolved = Notification.objects.filter(episode=OuterRef("pk"), kind=Kind.RESOLVED)
+    told = Notification.objects.filter(
+        connection_id__in=connection_ids, kind__in=OPENING_KINDS
+    ).values("episode_id")
     episodes = (
-        Notification.objects.filter(connection_id=connection_id, kind__in=OPENING_KINDS)
+        ConnectionEvent.objects.filter(pk__in=told)
         .exclude(Exists(resolved))
-        .values_list("episode_id", flat=True)
-        .distinct()
+        .select_related("connection__customer")
     )
-    episode_ids = list(episodes)
-    if not episode_ids:
-        return
-    connection = Connection.objects.select_related("customer").get(pk=connection_id)
-    for episode in ConnectionEvent.objects.filter(pk__in=episode_ids):
-        create_notices(connection, episode, Kind.RESOLVED)
+    for episode in episodes:
+        create_notices(episode.connection, episode, Kind.RESOLVED)
 
 
 def notify_lasting_errors(now: datetime | None = None) -> int:

@@ -5,12 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from cryptography.fernet import Fernet
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections.models import Connection
 from connections.systems import HealthStatus
 from monitoring import poller
+from monitoring.client import StatusResult
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, PollSchedule, Sweep
+from monitoring.state import Outcome
 from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
 
 
@@ -193,3 +197,17 @@ def test_a_poll_records_when_each_token_was_last_used(sandbox_server):
         run_sweep()
     token.refresh_from_db()
     assert token.last_used_at == datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def test_writing_a_batch_takes_the_same_queries_for_5_or_50_recoveries(db):
+    """Every connection of a batch turning healthy must not cost a query each."""
+    ok = StatusResult(outcome=Outcome.OK, http_status=200, request_id="req_1")
+
+    def queries_for(count: int) -> int:
+        connections = ConnectionFactory.create_batch(count, health_status=HealthStatus.DEGRADED)
+        with CaptureQueriesContext(connection) as captured:
+            poller.write_results({c.pk: ok for c in connections}, sweep_id=None)
+        assert {status_of(c) for c in connections} == {HealthStatus.HEALTHY}
+        return len(captured)
+
+    assert queries_for(5) == queries_for(50)
