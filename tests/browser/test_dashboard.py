@@ -163,3 +163,35 @@ def test_a_background_tab_does_not_poll_and_catches_up_when_shown(
             " get: () => 'visible'}); document.dispatchEvent(new Event('visibilitychange'))"
         )
     assert refreshes[-1] == f"{live_server.url}/?q=Acme"
+
+
+def test_filters_live_in_the_url_and_the_back_button_undoes_them(
+    sign_in, live_server, support_user, customer_a, customer_b
+):
+    from tests.factories import ConnectionFactory
+
+    ConnectionFactory(customer=customer_a, display_name="Acme healthy one")
+    ConnectionFactory(customer=customer_b, display_name="Borealis broken one",
+                      health_status=HealthStatus.ERROR)  # fmt: skip
+    page = sign_in(support_user.username)
+    table = page.locator("#connection-table")
+    expect(table).to_contain_text("Acme healthy one")
+    page.get_by_label("Status", exact=True).select_option("error")
+    expect(page).to_have_url(f"{live_server.url}/?status=error")
+    expect(table).not_to_contain_text("Acme healthy one")
+    page.get_by_label("Customer", exact=True).select_option(customer_a.slug)
+    expect(page).to_have_url(f"{live_server.url}/?customer=acme&status=error")
+    expect(table).to_contain_text("No connection matches these filters.")
+
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/?status=error")
+    expect(table).to_contain_text("Borealis broken one")
+    expect(page.get_by_label("Customer", exact=True)).to_have_value("")
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(table).to_contain_text("Acme healthy one")
+
+    shared = page.context.new_page()  # the URL is shareable: it opens the same filtered view
+    shared.goto(f"{live_server.url}/?status=error")
+    expect(shared.locator("#connection-table")).not_to_contain_text("Acme healthy one")
+    expect(shared.get_by_label("Status", exact=True)).to_have_value("error")
