@@ -115,3 +115,16 @@ def test_two_people_edit_at_once_the_second_save_shows_a_conflict_and_overwrites
     expect(mine.get_by_text("Saved version 2.")).to_be_visible()
     newest = MappingVersion.objects.filter(connection=connection).order_by("-number").first()
     assert newest.spec["custom_fields"][0]["name"] == "plant_section"
+
+
+def test_a_custom_field_added_then_removed_leaves_the_preview(sign_in, live_server, member_a):
+    connection = ConnectionFactory(customer=member_a.customer, system="sandbox")
+    page = sign_in(member_a.username)
+    page.goto(f"{live_server.url}/connections/{connection.pk}/mappings/purchase_order/")
+    page.get_by_role("button", name="Add custom field").click()
+    page.locator(".custom-row .custom-name").fill("plant")
+    page.locator(".custom-row .path-input").fill("custom.plant_section")
+    expect(page.locator("#mapped-record")).to_contain_text('"plant": "Press shop"')
+    page.locator(".custom-row").get_by_role("button", name="Remove").click()
+    expect(page.locator(".custom-row")).to_have_count(0)
+    expect(page.locator("#mapped-record")).not_to_contain_text('"plant"')
