@@ -201,6 +201,10 @@ class ApiTokenQuerySet(TenantQuerySet):
     def with_fingerprint(self, plaintext: str) -> ApiTokenQuerySet:
         return self.filter(fingerprint=crypto.fingerprint(plaintext))
 
+    def mark_used(self) -> int:
+        """Record that these tokens are being used now (the token list's "Last used")."""
+        return self.update(last_used_at=timezone.now())
+
 
 class ApiToken(models.Model):
     """An upstream API token for one connection, encrypted at rest; never a plaintext column."""

@@ -37,12 +37,15 @@ class ConnectionToken(HttpBearer):
     def authenticate(self, request, token: str) -> ApiToken | None:
         if not token or len(token) > 512:
             return None
-        return (
+        found = (
             ApiToken.objects.active()
             .with_fingerprint(token)
             .select_related("connection__customer")
             .first()
         )
+        if found is not None:
+            ApiToken.objects.filter(pk=found.pk).mark_used()
+        return found
 
 
 api = NinjaAPI(

@@ -209,7 +209,7 @@ def poll_batch(
     )
     tokens = current_tokens(upstream_ids)
     order = list(upstream_ids)
-    mark_used(tokens.values())
+    ApiToken.objects.filter(pk__in=[token.pk for token in tokens.values()]).mark_used()
     results = run_to_completion(
         poll_concurrently(
             [(upstream_ids[pk], tokens.get(pk)) for pk in order],
@@ -219,13 +219,6 @@ def poll_batch(
     return write_results(dict(zip(order, results, strict=True)), sweep_id=sweep_id)
 
 
-def mark_used(tokens: Iterable[ApiToken]) -> None:
-    """Record that these tokens are being sent upstream now (the token list's "Last used")."""
-    ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).update(
-        last_used_at=timezone.now()
-    )
-
-
 def poll_one(connection_id: int) -> StatusResult | None:
     """ "Check now": poll one connection at once, outside any sweep, through the same writes."""
     connection = Connection.objects.filter(pk=connection_id).only("pk", "upstream_id").first()
@@ -233,7 +226,7 @@ def poll_one(connection_id: int) -> StatusResult | None:
         return None
     token = current_tokens([connection_id]).get(connection_id)
     if token is not None:
-        mark_used([token])
+        ApiToken.objects.filter(pk=token.pk).mark_used()
     result = client.get_status(connection.upstream_id, token)
     write_results({connection_id: result}, sweep_id=None, source=Source.CHECK_NOW)
     return result

@@ -50,7 +50,10 @@ def transform(client, connection, plaintext, records, entity="purchase_order"):
 
 def test_effective_mapping_lists_fields_with_their_origin(client, sandbox_a, token_a, plaintext):
     versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    assert token_a.last_used_at is None
     body = client.get(url(sandbox_a), **bearer(plaintext)).json()
+    token_a.refresh_from_db()
+    assert token_a.last_used_at is not None, "the token list shows when the API last used it"
     assert (body["connection"], body["system"], body["version"]) == (
         sandbox_a.upstream_id,
         "sandbox",
