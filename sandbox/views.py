@@ -101,14 +101,8 @@ def platform_key_ok(request) -> bool:
     )
 
 
-@protocol()
-def health(request):
-    return JsonResponse({"status": "ok", "service": "patchbay-sandbox-upstream"})
-
-
-@protocol("GET")
-def connection_status(request, upstream_id: str):
-    """GET /v1/connections/{id}/status with the connection's own token."""
+def connection_for_token(request, upstream_id: str) -> SandboxConnection | HttpResponse:
+    """The connection the request's own token opens, or the protocol's 401/403/404 answer."""
     presented = bearer(request)
     token = (
         SandboxToken.objects.usable()
@@ -120,11 +114,24 @@ def connection_status(request, upstream_id: str):
     )
     if token is None:
         return error(request, 401, "AUTHENTICATION_FAILED", "The token is missing or invalid.")
-    connection = token.connection
-    if connection.upstream_id != upstream_id:
+    if token.connection.upstream_id != upstream_id:
         if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
             return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
         return error(request, 403, "PERMISSION_DENIED", "This token is for another connection.")
+    return token.connection
+
+
+@protocol()
+def health(request):
+    return JsonResponse({"status": "ok", "service": "patchbay-sandbox-upstream"})
+
+
+@protocol("GET")
+def connection_status(request, upstream_id: str):
+    """GET /v1/connections/{id}/status with the connection's own token."""
+    connection = connection_for_token(request, upstream_id)
+    if isinstance(connection, HttpResponse):
+        return connection
 
     latency = global_latency_ms() + (connection.latency_ms if connection.fault == Fault.SLOW else 0)
     if latency:
@@ -326,22 +333,9 @@ def connection_records(request, upstream_id: str, entity: str):
     of the connection's system, spelled natively (from the mapping catalogs), read-only."""
     from mappings import catalogs, unified
 
-    presented = bearer(request)
-    token = (
-        SandboxToken.objects.usable()
-        .select_related("connection")
-        .filter(token_hash=hash_token(presented))
-        .first()
-        if presented
-        else None
-    )
-    if token is None:
-        return error(request, 401, "AUTHENTICATION_FAILED", "The token is missing or invalid.")
-    connection = token.connection
-    if connection.upstream_id != upstream_id:
-        if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
-            return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
-        return error(request, 403, "PERMISSION_DENIED", "This token is for another connection.")
+    connection = connection_for_token(request, upstream_id)
+    if isinstance(connection, HttpResponse):
+        return connection
     if entity not in unified.ENTITIES:
         return error(
             request,
