@@ -360,13 +360,3 @@ class ProblemNote(models.Model):
 
     def __str__(self) -> str:
         return f"note on problem {self.problem_id}"
-
-
-class EpisodeCursor(models.Model):
-    """How far monitoring/problems.py has read the ConnectionEvents (one row)."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    last_event_id = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.name} at event {self.last_event_id}"

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from connections.models import ApiToken, Connection
-from monitoring import client, notifications, state
+from monitoring import client, notifications, problems, state
 from monitoring.client import StatusResult
 from monitoring.models import (
     ConnectionEvent,
@@ -297,6 +297,7 @@ def write_results(
             update_fields=["due_at", "backoff_until"],
         )
         if events:
+            problems.record(events)
             notifications.after_transitions(events)
     return len(checks)
 

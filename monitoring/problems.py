@@ -1,24 +1,21 @@
-"""The issues queue's problems: one per episode, read from the state machine's ConnectionEvents.
+"""The issues queue's problems: one per episode of the state machine's transitions.
 
-The state machine (monitoring/state.py, written by the poller and the webhook processor) records
+The state machine (monitoring/state.py, applied by the poller and the webhook processor) records
 every transition as a ConnectionEvent. An episode opens with the transition out of health and
-ends with the transition back to healthy; `sync()` turns the events written since its last run
-into opened, escalated and resolved problems. It runs before any page shows problems, so the
-queue is current without the poller knowing problems exist, and a fixed handful of queries
-does it however many events are new.
+ends with the transition back to healthy; `record()` applies new transitions to problems in the
+same transaction. (Reading events after the fact by id would miss one committed late by a
+concurrent batch: ids are handed out before commit, not in commit order.)
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from connections import audit
 from connections.systems import HealthStatus
-from monitoring.models import ConnectionEvent, EpisodeCursor, Problem, ProblemNote, ProblemState
+from monitoring.models import ConnectionEvent, Problem, ProblemNote, ProblemState
 
-CURSOR = "problems"
 # Worst first: what the queue sorts by and the uptime strip colours by.
 SEVERITY = {
     HealthStatus.HEALTHY: 0,
@@ -44,56 +41,53 @@ class ProblemActionError(Exception):
     """An action on a problem that cannot be done; the message is shown as is."""
 
 
-def sync(batch: int = 5000) -> int:
-    """Apply the ConnectionEvents written since the last run; returns how many were read."""
-    # Two cheap reads when nothing is new (most page views); the lock only when there is work.
-    seen = EpisodeCursor.objects.filter(name=CURSOR).values_list("last_event_id", flat=True)
-    if not ConnectionEvent.objects.filter(pk__gt=next(iter(seen), 0)).exists():
-        return 0
-    with transaction.atomic():
-        EpisodeCursor.objects.get_or_create(name=CURSOR)
-        cursor = EpisodeCursor.objects.select_for_update().get(name=CURSOR)
-        events = list(
-            ConnectionEvent.objects.filter(pk__gt=cursor.last_event_id).order_by("pk")[:batch]
-        )
-        if not events:
-            return 0
-        open_problems = {
-            problem.connection_id: problem
-            for problem in Problem.objects.filter(
-                connection_id__in={event.connection_id for event in events}
-            ).unresolved()
-        }
-        for event in events:
-            apply_event(event, open_problems)
-        cursor.last_event_id = events[-1].pk
-        cursor.save(update_fields=["last_event_id"])
-    return len(events)
+def record(events: list[ConnectionEvent]) -> None:
+    """Turn newly written transitions into opened, escalated and resolved problems.
 
-
-def apply_event(event: ConnectionEvent, open_problems: dict[int, Problem]) -> None:
-    """One transition: open a problem, escalate the open one, or resolve it."""
-    problem = open_problems.get(event.connection_id)
-    if event.to_status in UNHEALTHY:
-        if problem is None:
-            open_problems[event.connection_id] = Problem.objects.create(
-                connection_id=event.connection_id,
-                opened_by=event,
-                opened_at=event.created_at,
-                status=event.to_status,
-                severity=SEVERITY[event.to_status],
+    Called by every writer of ConnectionEvents, inside the transaction that wrote them, so a
+    problem exists exactly when its transition does. A fixed number of queries does it, however
+    many connections of a sweep's batch changed at once.
+    """
+    if not events:
+        return
+    open_problems = {
+        problem.connection_id: problem
+        for problem in Problem.objects.filter(
+            connection_id__in={event.connection_id for event in events}
+        ).unresolved()
+    }
+    opened: list[Problem] = []
+    changed: dict[int, Problem] = {}
+    for event in sorted(events, key=lambda event: (event.created_at, event.pk)):
+        problem = open_problems.get(event.connection_id)
+        if event.to_status in UNHEALTHY:
+            if problem is None:
+                problem = Problem(
+                    connection_id=event.connection_id,
+                    opened_by=event,
+                    opened_at=event.created_at,
+                    status=event.to_status,
+                    severity=SEVERITY[event.to_status],
+                )
+                open_problems[event.connection_id] = problem
+                opened.append(problem)
+            elif SEVERITY[event.to_status] > problem.severity:
+                problem.status, problem.severity = event.to_status, SEVERITY[event.to_status]
+        elif event.to_status == HealthStatus.HEALTHY and problem is not None:
+            problem.state, problem.resolved_at, problem.resolved_by = (
+                ProblemState.RESOLVED,
+                event.created_at,
+                event,
             )
-        elif SEVERITY[event.to_status] > problem.severity:
-            problem.status, problem.severity = event.to_status, SEVERITY[event.to_status]
-            problem.save(update_fields=["status", "severity"])
-    elif event.to_status == HealthStatus.HEALTHY and problem is not None:
-        problem.state, problem.resolved_at, problem.resolved_by = (
-            ProblemState.RESOLVED,
-            event.created_at,
-            event,
-        )
-        problem.save(update_fields=["state", "resolved_at", "resolved_by"])
-        del open_problems[event.connection_id]
+            del open_problems[event.connection_id]
+        else:
+            continue
+        if problem.pk is not None:
+            changed[problem.pk] = problem
+    Problem.objects.bulk_create(opened)
+    Problem.objects.bulk_update(
+        changed.values(), ["status", "severity", "state", "resolved_at", "resolved_by"]
+    )
 
 
 def acknowledge(problem: Problem, *, actor, request) -> Problem:

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from connections.models import Connection
-from monitoring import notifications, state
+from monitoring import notifications, problems, state
 from monitoring.models import ConnectionEvent, ErrorLog, Source, WebhookEvent
 from monitoring.redaction import redact
 from monitoring.state import Outcome
@@ -189,5 +189,6 @@ def apply(event: WebhookEvent, payload: dict) -> str:
             request_id=transition.request_id,
             source=Source.WEBHOOK,
         )
+        problems.record([created])
         notifications.after_transitions([created])
     return ""

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from connections import audit
 from connections.models import ApiToken, Connection
 from connections.tenancy import get_scoped_or_404, scoped
-from monitoring import problems, uptime
+from monitoring import uptime
 from monitoring.forms import ProblemNoteForm
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Problem
 
@@ -30,7 +30,6 @@ def scoped_connection(request, connection_id: int) -> Connection:
 @login_required
 def connection_detail(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
-    problems.sync()
     user = request.user
     problem = scoped(Problem.objects.select_related("assignee"), user).current_for(connection)
     context = {

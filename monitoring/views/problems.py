@@ -29,7 +29,6 @@ STATES = {
 
 @staff_required
 def problem_list(request):
-    problems.sync()
     state = request.GET.get("state") if request.GET.get("state") in STATES else "unresolved"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "severity"
     rows = (

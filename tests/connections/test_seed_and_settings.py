@@ -28,6 +28,20 @@ def test_seed_demo_covers_every_role_status_system_and_environment(db):
     assert User.objects.get(username="acme-member").check_password("patchbay-demo")
 
 
+def test_seed_demo_gives_every_unhealthy_connection_its_episode_once(db):
+    from monitoring.models import ConnectionEvent, Problem
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    unhealthy = Connection.objects.exclude(
+        health_status__in=[HealthStatus.HEALTHY, HealthStatus.UNKNOWN]
+    )
+    assert ConnectionEvent.objects.count() == unhealthy.count() > 0
+    assert set(Problem.objects.unresolved().values_list("connection_id", flat=True)) == set(
+        unhealthy.values_list("pk", flat=True)
+    )
+
+
 def test_production_settings_refuse_to_start_without_real_secrets(tmp_path):
     environment = {
         "PATH": os.environ["PATH"],

@@ -257,8 +257,7 @@ def test_detail_queries_stay_constant(
 
 
 def open_problem(connection):
-    ConnectionEventFactory(connection=connection, to_status=HealthStatus.ERROR)
-    problems.sync()
+    problems.record([ConnectionEventFactory(connection=connection, to_status=HealthStatus.ERROR)])
     return Problem.objects.get(connection=connection)
 
 

@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.systems import HealthStatus
-from monitoring import problems
+from monitoring import poller, problems
 from monitoring.models import Problem, ProblemState
-from tests.factories import ConnectionFactory
+from sandbox.models import SandboxConnection
+from tests.factories import ConnectionFactory, linked_connection
 from tests.monitoring.factories import ConnectionEventFactory
 
 H, D, E, R = (
@@ -21,40 +22,48 @@ H, D, E, R = (
 
 
 def transition(connection, before, after, minutes_ago=0):
-    return ConnectionEventFactory(
+    """A transition as the state machine's writers record it: the event, then its problem."""
+    event = ConnectionEventFactory(
         connection=connection,
         from_status=before,
         to_status=after,
         created_at=timezone.now() - timedelta(minutes=minutes_ago),
     )
+    problems.record([event])
+    return event
 
 
 def test_an_episode_opens_escalates_and_resolves_one_problem(connection_a):
     opened = transition(connection_a, H, D, 30)
     transition(connection_a, D, E, 20)
-    assert problems.sync() == 2
     problem = Problem.objects.get()
     assert (problem.opened_by, problem.status, problem.state) == (opened, E, ProblemState.OPEN)
     recovered = transition(connection_a, E, H, 10)
-    problems.sync()
     problem.refresh_from_db()
     assert problem.state == ProblemState.RESOLVED and problem.resolved_by == recovered
     transition(connection_a, H, R, 5)
-    problems.sync()
     assert Problem.objects.count() == 2
     assert Problem.objects.unresolved().get().status == R
 
 
-def test_sync_reads_each_event_once(connection_a):
-    transition(connection_a, H, E)
-    assert problems.sync() == 1
-    assert problems.sync() == 0
+def test_a_sweep_opens_and_resolves_problems_as_it_writes_transitions(sandbox_server):
+    """No page visit needed: the poller's own transaction opens and resolves the problem."""
+    connection = linked_connection(fault="server_error", customer=None)
+    upstream = SandboxConnection.objects.get(upstream_id=connection.upstream_id)
+    for _ in range(2):
+        poller.poll_batch(None, [connection.pk])
+    problem = Problem.objects.get(connection=connection)
+    assert (problem.state, problem.status) == (ProblemState.OPEN, D)
+    upstream.fault = "healthy"
+    upstream.save()
+    poller.poll_batch(None, [connection.pk])
+    problem.refresh_from_db()
+    assert problem.state == ProblemState.RESOLVED
     assert Problem.objects.count() == 1
 
 
 def test_the_first_healthy_poll_opens_nothing(connection_a):
     transition(connection_a, HealthStatus.UNKNOWN, H)
-    problems.sync()
     assert not Problem.objects.exists()
 
 
@@ -78,7 +87,6 @@ def test_queue_states_and_mine(client_for, support_user, customer_a):
     transition(mine, H, E, 50)
     transition(healed, H, E, 40)
     transition(healed, E, H, 30)
-    problems.sync()
     problem = Problem.objects.get(connection=mine)
     client = client_for(support_user)
     client.post(reverse("problem_assign", args=[problem.pk]))

@@ -70,7 +70,9 @@ class Command(BaseCommand):
                 count += 1
         from sandbox.demo import seed_counterparts
 
-        seed_counterparts(Connection.objects.filter(customer__in=customers).order_by("pk"))
+        demo_connections = Connection.objects.filter(customer__in=customers).order_by("pk")
+        seed_counterparts(demo_connections)
+        self._seed_episodes(demo_connections)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(customers)} customers, {count} connections.")
         )
@@ -79,6 +81,34 @@ class Command(BaseCommand):
         self.stdout.write("  support          support staff")
         for customer in customers:
             self.stdout.write(f"  {customer.slug + '-member':<16} member of {customer.name}")
+
+    def _seed_episodes(self, connections) -> None:
+        """Each seeded unhealthy connection gets the transition that made it so (and with it
+        its problem in the issues queue), as if the poller had seen it; once only."""
+        from monitoring import problems
+        from monitoring.models import ConnectionEvent, Source
+
+        with_history = set(
+            ConnectionEvent.objects.filter(connection__in=connections).values_list(
+                "connection_id", flat=True
+            )
+        )
+        events = ConnectionEvent.objects.bulk_create(
+            [
+                ConnectionEvent(
+                    connection=connection,
+                    created_at=connection.status_changed_at,
+                    from_status=HealthStatus.HEALTHY,
+                    to_status=connection.health_status,
+                    reason="Demo data: seeded in this status",
+                    source=Source.POLL,
+                )
+                for connection in connections
+                if connection.pk not in with_history
+                and connection.health_status not in (HealthStatus.HEALTHY, HealthStatus.UNKNOWN)
+            ]
+        )
+        problems.record(events)
 
     def _user(self, username: str, role: str, customer: Customer | None) -> User:
         user, created = User.objects.get_or_create(
