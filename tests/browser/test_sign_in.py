@@ -21,6 +21,18 @@ def test_admin_signs_in_and_navigates_to_customers(sign_in, admin_user, customer
     expect(page.get_by_role("cell", name=customer_a.name)).to_be_visible()
 
 
+def test_support_signs_in_and_sees_every_customers_connections(
+    sign_in, support_user, connection_a, connection_b
+):
+    page = sign_in(support_user.username)
+    expect(page.get_by_role("heading", name="All connections")).to_be_visible()
+    expect(page.get_by_role("link", name=connection_a.display_name)).to_be_visible()
+    expect(page.get_by_role("link", name=connection_b.display_name)).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Issues")).to_be_visible()
+    expect(nav.get_by_role("link", name="Customers")).to_have_count(0)
+
+
 def test_sign_out(sign_in, support_user):
     page = sign_in(support_user.username)
     page.get_by_role("button", name="Sign out").click()
