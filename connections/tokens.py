@@ -102,20 +102,9 @@ def issue_token(
     expires_in: timedelta | None = None,
 ) -> IssuedToken:
     issued = _issue_upstream(connection, label, expires_in)
-    try:
-        with transaction.atomic():
-            token = _store(connection, issued, label=label, actor=actor)
-            audit.record(
-                "token.issued",
-                token,
-                actor=actor,
-                request=request,
-                customer=connection.customer,
-                changes={"after": token_summary(token)},
-            )
-    except Exception:
-        _undo_upstream_issue(connection, issued.id)
-        raise
+    token = store_issued(
+        connection, issued, actor=actor, request=request, label=label, action="token.issued"
+    )
     return IssuedToken(token=token, plaintext=issued.token)
 
 
