@@ -61,11 +61,11 @@ def run(args) -> None:
 
 
 def catch_up_problems() -> None:
-    """The issues queue reads transitions as they come; a seeded history is read up front."""
+    """Writers record problems with their transitions; the seeded transitions get theirs here."""
     from monitoring import problems
+    from monitoring.models import ConnectionEvent
 
-    while problems.sync():
-        pass
+    problems.record(list(ConnectionEvent.objects.order_by("pk")))
 
 
 def seed_postgresql(sizes: dict) -> None:
