@@ -104,7 +104,14 @@ def sandbox_process(database_url: str):
             "DATABASE_URL": database_url,
             "DATABASE_POOL": "true",
             "DATABASE_POOL_MAX_SIZE": "30",  # per process; PostgreSQL allows 100 clients
+            # As a deployed service runs: without DEBUG's query log, with the secrets it asks for.
+            "DEBUG": "False",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
+            "TOKEN_FINGERPRINT_KEY": settings.TOKEN_FINGERPRINT_KEY,
             "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
+            "NOTIFICATION_WEBHOOK_SECRET": settings.NOTIFICATION_WEBHOOK_SECRET,
         },
         stdout=subprocess.DEVNULL,
     )

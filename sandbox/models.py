@@ -11,6 +11,7 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.db import connections as db_connections
 from django.db import models
 from django.utils import timezone
 
@@ -40,6 +41,24 @@ def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
+class SandboxConnectionQuerySet(models.QuerySet):
+    def opened_by(self, token_hash: str) -> SandboxConnection | None:
+        """The connection a usable token (not revoked, not expired) opens.
+
+        Every status call asks this, so it is one raw query: building the equivalent ORM query
+        each time was over half of the sandbox's CPU in the polling benchmark.
+        """
+        connection_table = self.model._meta.db_table
+        token_table = SandboxToken._meta.db_table
+        sql = (
+            f"SELECT c.* FROM {connection_table} c JOIN {token_table} t"  # noqa: S608 - model tables
+            " ON t.connection_id = c.id WHERE t.token_hash = %s AND t.revoked_at IS NULL"
+            " AND (t.expires_at IS NULL OR t.expires_at > %s)"
+        )
+        now = db_connections[self.db].ops.adapt_datetimefield_value(timezone.now())
+        return next(iter(self.raw(sql, [token_hash, now])), None)
+
+
 class SandboxConnection(models.Model):
     """One upstream connection, with the fault the sandbox plays on it."""
 
@@ -57,6 +76,8 @@ class SandboxConnection(models.Model):
     )
     last_sync_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SandboxConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["upstream_id"]

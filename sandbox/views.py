@@ -104,21 +104,14 @@ def platform_key_ok(request) -> bool:
 def connection_for_token(request, upstream_id: str) -> SandboxConnection | HttpResponse:
     """The connection the request's own token opens, or the protocol's 401/403/404 answer."""
     presented = bearer(request)
-    token = (
-        SandboxToken.objects.usable()
-        .select_related("connection")
-        .filter(token_hash=hash_token(presented))
-        .first()
-        if presented
-        else None
-    )
-    if token is None:
+    connection = SandboxConnection.objects.opened_by(hash_token(presented)) if presented else None
+    if connection is None:
         return error(request, 401, "AUTHENTICATION_FAILED", "The token is missing or invalid.")
-    if token.connection.upstream_id != upstream_id:
+    if connection.upstream_id != upstream_id:
         if not SandboxConnection.objects.filter(upstream_id=upstream_id).exists():
             return error(request, 404, "CONNECTION_NOT_FOUND", "No such connection.")
         return error(request, 403, "PERMISSION_DENIED", "This token is for another connection.")
-    return token.connection
+    return connection
 
 
 @protocol()

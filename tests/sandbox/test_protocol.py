@@ -1,8 +1,12 @@
 """The sandbox upstream over real HTTP on loopback: status, standard errors, token endpoints."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from sandbox.models import Fault, SandboxConnection, SandboxToken, hash_token
 
@@ -115,6 +119,15 @@ def test_revoked_token_answers_401_on_status(sandbox_server, upstream, platform_
     assert_standard_error(
         status(sandbox_server, "conn_sbx_1", plaintext), 401, "AUTHENTICATION_FAILED"
     )
+
+
+def test_an_expired_token_answers_401_and_one_still_valid_is_served(sandbox_server, upstream):
+    _, expiring = upstream.issue_token(expires_in_seconds=60)
+    assert status(sandbox_server, "conn_sbx_1", expiring).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert_standard_error(
+            status(sandbox_server, "conn_sbx_1", expiring), 401, "AUTHENTICATION_FAILED"
+        )
 
 
 def test_token_endpoints_refuse_a_wrong_key_bad_input_and_unknown_ids(
