@@ -6,6 +6,7 @@ only the upstream protocol: the web app's URLs are not reachable through it.
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from django.core.handlers.wsgi import WSGIHandler
@@ -39,6 +40,14 @@ class SandboxServer(ThreadedWSGIServer):
     # Django's development server listens with a backlog of 10; a poller with 50 calls in flight
     # overflows it, and every dropped connection attempt costs a one-second SYN retry.
     request_queue_size = 1024
+
+    def get_request(self):
+        # wsgiref sends the headers and the body in separate writes; with Nagle's algorithm the
+        # body then waits for the client's delayed ACK of the headers (up to 40 ms per answer
+        # on a keep-alive connection).
+        request, address = super().get_request()
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return request, address
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False):
