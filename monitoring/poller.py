@@ -147,10 +147,10 @@ async def poll_concurrently(
 ) -> list[StatusResult]:
     """Poll every (upstream_id, token) with at most `concurrency` calls in flight.
 
-    Each of `concurrency` lanes has a client with one keep-alive connection and takes the next
+    Each of `concurrency` lanes has a transport with one keep-alive connection and takes the next
     target when its call is done. One shared pool of many connections would do the same work,
     but httpcore's pool spends time quadratic in its size on every request (a third of the CPU
-    at 50 in flight); one connection per client keeps that constant.
+    at 50 in flight); one connection per transport keeps that constant.
     """
     results: list[StatusResult | None] = [None] * len(targets)
     queue = iter(enumerate(targets))
@@ -158,18 +158,18 @@ async def poll_concurrently(
 
     async def lane() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(timeout=client.timeout(), limits=limits, verify=tls) as http:
+        async with httpx.AsyncHTTPTransport(limits=limits, verify=tls) as transport:
             for index, (upstream_id, token) in queue:
-                results[index] = await poll_safely(http, upstream_id, token)
+                results[index] = await poll_safely(transport, upstream_id, token)
 
     await asyncio.gather(*(lane() for _ in range(max(1, min(concurrency, len(targets))))))
     return results  # type: ignore[return-value]  # every index was filled by a lane
 
 
-async def poll_safely(http: httpx.AsyncClient, upstream_id: str, token) -> StatusResult:
+async def poll_safely(transport: httpx.AsyncBaseTransport, upstream_id: str, token) -> StatusResult:
     """One status call; a poll run survives anything one answer does."""
     try:
-        return await client.get_status_async(http, upstream_id, token)
+        return await client.get_status_async(transport, upstream_id, token)
     except Exception as exc:
         logger.exception("Status call for %s failed unexpectedly", upstream_id)
         return StatusResult(

@@ -211,3 +211,15 @@ def test_writing_a_batch_takes_the_same_queries_for_5_or_50_recoveries(db):
         return len(captured)
 
     assert queries_for(5) == queries_for(50)
+
+
+def test_in_a_batch_a_slow_upstream_times_out_alone(sandbox_server, settings):
+    settings.UNIFIED_API_TIMEOUT_SECONDS = 0.3
+    slow = linked_connection(fault="slow", latency_ms=2000)
+    quick = linked_connection(fault="healthy")
+
+    poller.poll_batch(None, [slow.pk, quick.pk])
+
+    check = HealthCheck.objects.get(connection=slow)
+    assert (check.outcome, check.error_code) == (Outcome.UNREACHABLE, "TIMEOUT")
+    assert status_of(quick) == HealthStatus.HEALTHY
