@@ -15,13 +15,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="EpisodeCursor",
-            fields=[
-                ("name", models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ("last_event_id", models.BigIntegerField(default=0)),
-            ],
-        ),
-        migrations.CreateModel(
             name="Problem",
             fields=[
                 (
