@@ -242,3 +242,15 @@ def test_expiring_soon_is_flagged_and_filterable(client_for, admin_user, connect
     body = response.content.decode()
     assert f"…{soon.last4}" in body and f"…{later.last4}" not in body
     assert "expires in" in body
+
+
+def test_the_next_page_keeps_the_filters(client_for, admin_user, connection_a, connection_b):
+    ApiTokenFactory.create_batch(51, connection=connection_a)
+    ApiTokenFactory(connection=connection_b)
+    client = client_for(admin_user)
+    first = client.get(reverse("token_list"), {"customer": connection_a.customer.slug})
+    body = first.content.decode()
+    assert "Page 1 of 2" in body
+    assert f'href="?customer={connection_a.customer.slug}&amp;page=2"' in body
+    second = client.get(reverse("token_list"), {"customer": connection_a.customer.slug, "page": 2})
+    assert connection_b.display_name not in second.content.decode()
