@@ -78,13 +78,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only for everyone, admins included."""
-
-    list_display = ["created_at", "actor_repr", "action", "object_type", "object_repr", "customer"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["request_id", "object_id", "actor_repr"]
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """For records that are history: the admin lists and shows them, never adds, edits or
+    deletes (the audit log, mapping versions)."""
 
     def has_add_permission(self, request):
         return False
@@ -94,3 +90,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AppendOnlyAdmin):
+    """Read-only: the audit log is append-only for everyone, admins included."""
+
+    list_display = ["created_at", "actor_repr", "action", "object_type", "object_repr", "customer"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["request_id", "object_id", "actor_repr"]

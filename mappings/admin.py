@@ -1,22 +1,14 @@
 from django.contrib import admin
 
+from connections.admin import AppendOnlyAdmin
 from mappings.models import MappingVersion
 
 
 @admin.register(MappingVersion)
-class MappingVersionAdmin(admin.ModelAdmin):
+class MappingVersionAdmin(AppendOnlyAdmin):
     """Read-only: versions are history; changes go through the editor, which validates them."""
 
     list_display = ["connection", "entity", "number", "author", "created_at", "note"]
     list_filter = ["entity", "connection__system"]
     search_fields = ["connection__display_name", "connection__upstream_id", "note"]
     list_select_related = ["connection", "author"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 """Versions: save, audit, conflict, invalid input, rollback and the readable diff."""
 
 import pytest
+from django.urls import reverse
 
 from connections.models import AuditEvent
 from mappings import versions
@@ -91,3 +92,16 @@ def test_versions_are_scoped_to_the_customer(connection, member_a, member_b, adm
     assert scoped(MappingVersion, member_a).count() == 1
     assert scoped(MappingVersion, admin_user).count() == 1
     assert scoped(MappingVersion, member_b).count() == 0
+
+
+def test_the_admin_shows_versions_but_never_edits_or_deletes_them(
+    client_for, admin_user, sandbox_a
+):
+    version = versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    client = client_for(admin_user)
+    change_url = reverse("admin:mappings_mappingversion_change", args=[version.pk])
+    assert client.get(change_url).status_code == 200
+    assert client.post(change_url, {"note": "tampered"}).status_code == 403
+    delete_url = reverse("admin:mappings_mappingversion_delete", args=[version.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert MappingVersion.objects.get(pk=version.pk).note != "tampered"
