@@ -314,13 +314,24 @@ def issue_token(
     payload: dict = {"label": label}
     if expires_in_seconds is not None:
         payload["expires_in_seconds"] = expires_in_seconds
-    response = _platform_call("POST", f"/connections/{upstream_id}/tokens", json=payload)
+    return _issued_token(_platform_call("POST", f"/connections/{upstream_id}/tokens", json=payload))
+
+
+def exchange_authorization_code(code: str, redirect_uri: str) -> IssuedToken:
+    """Trade a reconnect's one-time code for a token, server to server; raises
+    UpstreamCallError with the outcome."""
+    return _issued_token(
+        _platform_call("POST", "/oauth/token", json={"code": code, "redirect_uri": redirect_uri})
+    )
+
+
+def _issued_token(response: httpx.Response) -> IssuedToken:
     try:
         body = response.json()
         return IssuedToken(
             id=str(body["id"]),
             token=str(body["token"]),
-            created_at=_parse_time(body["created_at"]) or datetime.now(UTC),
+            created_at=_parse_time(body.get("created_at")) or datetime.now(UTC),
             expires_at=_parse_time(body.get("expires_at")),
         )
     except (ValueError, KeyError, TypeError) as exc:

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlencode
 
-import httpx
-from django.conf import settings
 from django.core import signing
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections import audit, tokens
 from connections.models import ApiToken, Connection
 from monitoring import client, poller
+from monitoring.state import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -124,39 +120,15 @@ def check_state_quietly(connection: Connection, request) -> None:
     request.session.pop(session_key(connection), None)
 
 
-@sensitive_variables("response", "body")
 def exchange_code(code: str, redirect_uri: str) -> client.IssuedToken:
-    """Trade the one-time code for a token, server to server, with the platform key."""
-    started = time.perf_counter()
+    """The upstream's token for the code, or ReconnectFailed saying why (with its request id)."""
     try:
-        with httpx.Client(timeout=client.timeout()) as http:
-            response = http.post(
-                f"{client.base_url()}/oauth/token",
-                json={"code": code, "redirect_uri": redirect_uri},
-                headers={"Authorization": f"Bearer {settings.UNIFIED_API_KEY}"},
-            )
-    except httpx.HTTPError as exc:
-        failure = client.transport_failure(exc, int((time.perf_counter() - started) * 1000))
-        why = tokens.describe(client.UpstreamCallError(failure))
-        raise ReconnectFailed(f"The upstream could not be reached: {why}") from exc
-    if not response.is_success:
-        result = client.error_result(response, int((time.perf_counter() - started) * 1000))
-        raise ReconnectFailed(
-            f"The upstream refused the code: {tokens.describe(client.UpstreamCallError(result))}"
-        )
-    try:
-        body = response.json()
-        return client.IssuedToken(
-            id=str(body["id"]),
-            token=str(body["token"]),
-            created_at=_when(body.get("created_at")) or timezone.now(),
-            expires_at=_when(body.get("expires_at")),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ReconnectFailed(
-            "The upstream's token answer does not have the expected shape."
-        ) from exc
-
-
-def _when(value) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+        return client.exchange_authorization_code(code, redirect_uri)
+    except client.UpstreamCallError as error:
+        if error.result.outcome == Outcome.UNREACHABLE:
+            what = "The upstream could not be reached"
+        elif error.result.error_code == "PROTOCOL_ERROR":  # a 2xx answer of the wrong shape
+            what = "The upstream's answer could not be understood"
+        else:
+            what = "The upstream refused the code"
+        raise ReconnectFailed(f"{what}: {tokens.describe(error)}") from error

@@ -9,7 +9,7 @@ from django.urls import reverse
 from config.celery import app as celery_app
 from connections.models import ApiToken, AuditEvent
 from connections.systems import HealthStatus
-from monitoring import poller
+from monitoring import poller, reconnect
 from monitoring.models import HealthCheck, Source
 from sandbox.models import Fault, SandboxConnection, SandboxToken
 from tests.factories import linked_connection
@@ -151,3 +151,13 @@ def test_another_customers_reconnect_is_404(client_for, member_a, connection_b):
     assert client.post(reverse("connection_reconnect", args=[connection_b.pk])).status_code == 404
     callback = reverse("connection_reconnect_callback", args=[connection_b.pk])
     assert client.get(callback, {"code": "x", "state": "y"}).status_code == 404
+
+
+def test_a_code_the_upstream_refuses_says_why_with_its_request_id(sandbox_server, settings):
+    with pytest.raises(reconnect.ReconnectFailed) as refused:
+        reconnect.exchange_code("not-a-code-it-issued", "http://testserver/back/")
+    assert str(refused.value).startswith("The upstream refused the code:")
+    assert "request id req_" in str(refused.value)
+    settings.UNIFIED_API_BASE_URL = "http://127.0.0.1:9/v1"
+    with pytest.raises(reconnect.ReconnectFailed, match="could not be reached"):
+        reconnect.exchange_code("any", "http://testserver/back/")
