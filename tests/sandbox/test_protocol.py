@@ -51,6 +51,15 @@ def test_status_answers_the_documented_shape_with_a_request_id(sandbox_server, u
     }
 
 
+def test_status_reports_the_last_sync_as_an_aware_timestamp(sandbox_server, upstream):
+    _, plaintext = upstream.issue_token()
+    upstream.last_sync_at = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    upstream.save()
+    body = status(sandbox_server, "conn_sbx_1", plaintext).json()
+    assert body["last_sync_at"] == upstream.last_sync_at.isoformat()
+    assert body["last_sync_at"].endswith("+00:00")
+
+
 def test_requires_reauth_fault_reports_it_in_the_body(sandbox_server, upstream):
     _, plaintext = upstream.issue_token()
     upstream.fault = Fault.REQUIRES_REAUTH
