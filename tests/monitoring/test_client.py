@@ -1,4 +1,8 @@
-"""The client against the real sandbox on loopback: every fault becomes the right health result."""
+"""The client against the real sandbox on loopback: every fault becomes the right health result.
+
+Tests taking the `get_status` fixture (tests/monitoring/conftest.py) run once per way a status
+call goes out: on its own and in a sweep.
+"""
 
 import socket
 
@@ -8,14 +12,15 @@ from cryptography.fernet import Fernet
 from monitoring import client
 from monitoring.state import Outcome
 from sandbox.models import SandboxConnection, SandboxToken
-from tests.factories import ConnectionFactory, linked_connection
+from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
 
 
-def poll(connection):
-    return client.get_status(connection.upstream_id, connection.tokens.active().first())
+@pytest.fixture
+def poll(get_status):
+    return lambda connection: get_status(connection.upstream_id, connection.tokens.active().first())
 
 
-def test_healthy_connection_is_ok_with_the_upstream_request_id(sandbox_server):
+def test_healthy_connection_is_ok_with_the_upstream_request_id(sandbox_server, poll):
     result = poll(linked_connection())
     assert result.outcome == Outcome.OK
     assert result.http_status == 200
@@ -40,7 +45,7 @@ def test_healthy_connection_is_ok_with_the_upstream_request_id(sandbox_server):
     ],
 )  # fmt: skip
 def test_every_fault_maps_to_its_health_result(
-    sandbox_server, fault, extra, outcome, http_status, code
+    sandbox_server, poll, fault, extra, outcome, http_status, code
 ):
     result = poll(linked_connection(fault=fault, **extra))
     assert (result.outcome, result.http_status, result.error_code) == (outcome, http_status, code)
@@ -49,49 +54,49 @@ def test_every_fault_maps_to_its_health_result(
         assert result.retry_after_seconds == 17
 
 
-def test_error_answers_keep_a_redacted_raw_body(sandbox_server):
+def test_error_answers_keep_a_redacted_raw_body(sandbox_server, poll):
     result = poll(linked_connection(fault="server_error"))
     assert '"code": "INTERNAL_ERROR"' in result.raw_body
     assert result.request_id in result.raw_body
 
 
-def test_slow_upstream_past_the_timeout_is_unreachable(sandbox_server, settings):
+def test_slow_upstream_past_the_timeout_is_unreachable(sandbox_server, settings, poll):
     settings.UNIFIED_API_TIMEOUT_SECONDS = 0.2
     result = poll(linked_connection(fault="slow", latency_ms=2000))
     assert (result.outcome, result.error_code) == (Outcome.UNREACHABLE, "TIMEOUT")
 
 
-def test_refused_connection_is_unreachable(db, settings):
+def test_refused_connection_is_unreachable(db, settings, get_status):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings.UNIFIED_API_BASE_URL = f"http://127.0.0.1:{port}/v1"
     connection = ConnectionFactory()
-    from tests.factories import ApiTokenFactory
 
-    result = client.get_status(connection.upstream_id, ApiTokenFactory(connection=connection))
+    result = get_status(connection.upstream_id, ApiTokenFactory(connection=connection))
     assert (result.outcome, result.error_code) == (Outcome.UNREACHABLE, "CONNECT_FAILED")
 
 
-def test_unresolvable_host_is_unreachable(db, settings):
+def test_unresolvable_host_is_unreachable(db, settings, get_status):
     settings.UNIFIED_API_BASE_URL = "http://no-such-host.invalid/v1"
-    from tests.factories import ApiTokenFactory
 
     token = ApiTokenFactory()
-    result = client.get_status(token.connection.upstream_id, token)
-    assert result.outcome == Outcome.UNREACHABLE
+    result = get_status(token.connection.upstream_id, token)
+    assert (result.outcome, result.error_code) == (Outcome.UNREACHABLE, "CONNECT_FAILED")
 
 
-def test_no_token_and_undecryptable_token_are_clear_errors_without_a_call(sandbox_server, settings):
+def test_no_token_and_undecryptable_token_are_clear_errors_without_a_call(
+    sandbox_server, settings, get_status
+):
     bare = ConnectionFactory()
-    result = client.get_status(bare.upstream_id, None)
+    result = get_status(bare.upstream_id, None)
     assert (result.outcome, result.error_code) == (Outcome.NO_TOKEN, "TOKEN_MISSING")
     assert "no active API token" in result.message
 
     linked = linked_connection()
     token = linked.tokens.get()
     settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    result = client.get_status(linked.upstream_id, token)
+    result = get_status(linked.upstream_id, token)
     assert (result.outcome, result.error_code) == (Outcome.NO_TOKEN, "TOKEN_UNDECRYPTABLE")
     assert "TOKEN_ENCRYPTION_KEYS" in result.message
 

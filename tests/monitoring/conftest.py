@@ -1,0 +1,14 @@
+import pytest
+
+from monitoring import client, poller
+
+
+def status_in_a_sweep(upstream_id, token):
+    """One status call the way a sweep sends it: httpx requests over the aiohttp transport."""
+    return poller.run_to_completion(poller.poll_concurrently([(upstream_id, token)], 4))[0]
+
+
+@pytest.fixture(params=["one call", "sweep"])
+def get_status(request):
+    """A status call on its own ("Check now", httpx's client) or in a sweep."""
+    return client.get_status if request.param == "one call" else status_in_a_sweep
