@@ -1,7 +1,8 @@
-"""The sandbox upstream as a real HTTP server: Django serving `sandbox.urls` on its own port.
+"""The sandbox upstream's Django handler, and an in-process server for it (tests, benchmarks).
 
 It shares Patchbay's settings and database (so faults can be set from the admin), but answers
-only the upstream protocol: the web app's URLs are not reachable through it.
+only the upstream protocol: the web app's URLs are not reachable through it. `manage.py
+run_sandbox` serves the same handler (sandbox/wsgi.py) from its own processes.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.test.utils import override_settings
 
-# The vendor's API needs none of the dashboard's sessions, auth, lockouts or messages; leaving
-# them out keeps a status call cheap enough for the polling benchmark's thousand calls a second.
-SANDBOX_MIDDLEWARE = [
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-]
+# The vendor's API needs none of the dashboard's middleware (sessions, auth, lockouts, messages;
+# its views are CSRF-exempt), and leaving it out keeps a status call cheap enough for the polling
+# benchmark's thousand calls a second. CommonMiddleware stays: it checks ALLOWED_HOSTS and sets
+# Content-Length, without which the server closes every connection instead of keeping it alive.
+SANDBOX_MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 
 
 class SandboxHandler(WSGIHandler):
@@ -50,9 +50,8 @@ class SandboxServer(ThreadedWSGIServer):
         return request, address
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False):
-    handler_class = QuietRequestHandler if quiet else WSGIRequestHandler
-    server = SandboxServer((host, port), handler_class, allow_reuse_address=True)
+def make_server(host: str = "127.0.0.1", port: int = 0):
+    server = SandboxServer((host, port), QuietRequestHandler, allow_reuse_address=True)
     server.daemon_threads = True
     server.set_app(SandboxHandler())
     return server
@@ -63,7 +62,7 @@ class SandboxThread(threading.Thread):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         super().__init__(daemon=True)
-        self.server = make_server(host, port, quiet=True)
+        self.server = make_server(host, port)
         self.host, self.port = self.server.server_address[:2]
 
     @property
