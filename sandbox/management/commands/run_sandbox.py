@@ -1,4 +1,5 @@
 import logging
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +10,22 @@ from granian.log import LogLevels
 # Threads per process that run the sandbox's views. A status call sleeps for the simulated latency
 # in its thread, so at the benchmark's 20 ms each thread answers up to 50 calls a second.
 THREADS_PER_PROCESS = 32
+
+
+class WakingEvent(threading.Event):
+    """An Event whose untimed wait wakes twice a second, so signal handlers get to run.
+
+    Granian's main loop waits on an Event with no timeout. When the kernel hands SIGTERM or SIGINT
+    to one of its worker-watching threads instead of the main thread, Python only marks the signal
+    pending (its handlers run in the main thread, between bytecodes), and the server never stops.
+    """
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            return super().wait(timeout)
+        while not super().wait(0.5):
+            pass
+        return True
 
 
 class Command(BaseCommand):
@@ -49,7 +66,9 @@ class Command(BaseCommand):
             websockets=False,
             log_access=not quiet,
             log_level=LogLevels.warning if quiet else LogLevels.info,
+            workers_kill_timeout=5,  # a worker that ignores SIGTERM is killed, not waited for
         )
+        server.main_loop_interrupt = WakingEvent()
         # Granian warns on every start when threads outnumber cores; here they mostly sleep out
         # the simulated latency, so that is the point, not a misconfiguration.
         logging.getLogger("_granian").addFilter(
