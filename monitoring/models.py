@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 
 from connections.models import Connection, Customer
@@ -26,6 +26,26 @@ class HealthCheckQuerySet(TenantQuerySet):
 
     def older_than(self, moment) -> HealthCheckQuerySet:
         return self.filter(checked_at__lt=moment)
+
+    def insert_all(self, checks: list[HealthCheck]) -> None:
+        """Insert the checks in one go: with COPY on PostgreSQL, bulk_create elsewhere.
+
+        A sweep writes a thousand checks per batch; as one INSERT with ten thousand parameters
+        that cost the worker and PostgreSQL several times the CPU COPY does.
+        """
+        database = connections[self.db]
+        if database.vendor != "postgresql":
+            self.bulk_create(checks, batch_size=500)
+            return
+        fields = [field for field in self.model._meta.concrete_fields if not field.primary_key]
+        quote = database.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
+        with database.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for check in checks:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(check, f.attname), database) for f in fields]
+                )
 
 
 class HealthCheck(models.Model):

@@ -252,7 +252,10 @@ def write_results(
         # Row locks (PostgreSQL; SQLite serialises writers anyway) make a concurrent redelivery
         # wait, then find its checks written below and skip them.
         connections = list(
-            Connection.objects.select_for_update().filter(pk__in=list(results)).order_by("pk")
+            Connection.objects.select_for_update()
+            .filter(pk__in=list(results))
+            .only("customer_id", *CONNECTION_FIELDS)
+            .order_by("pk")
         )
         if sweep_id is not None:
             done = set(
@@ -290,7 +293,7 @@ def write_results(
                 backoffs.append(
                     PollSchedule(connection=connection, due_at=until, backoff_until=until)
                 )
-        HealthCheck.objects.bulk_create(checks, batch_size=500)
+        HealthCheck.objects.insert_all(checks)
         # One UPDATE per distinct set of new values: a sweep's observations share `now`, so a
         # batch of 500 needs a handful of statements where bulk_update builds a CASE per row.
         for changed, pks in updates.items():
@@ -311,7 +314,7 @@ def write_results(
 
 def health_check(connection, result: StatusResult, sweep_id, source: str, now) -> HealthCheck:
     return HealthCheck(
-        connection=connection,
+        connection_id=connection.pk,
         checked_at=now,
         sweep_id=sweep_id,
         source=source,
