@@ -1,6 +1,7 @@
 """The poller against the real sandbox on loopback: sweeps, batches, backoff, idempotent writes."""
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -13,7 +14,14 @@ from connections.models import Connection
 from connections.systems import HealthStatus
 from monitoring import poller
 from monitoring.client import StatusResult
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, PollSchedule, Sweep
+from monitoring.models import (
+    ConnectionEvent,
+    ErrorLog,
+    HealthCheck,
+    PollSchedule,
+    Source,
+    Sweep,
+)
 from monitoring.state import Outcome
 from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
 
@@ -223,3 +231,38 @@ def test_in_a_batch_a_slow_upstream_times_out_alone(sandbox_server, settings):
     check = HealthCheck.objects.get(connection=slow)
     assert (check.outcome, check.error_code) == (Outcome.UNREACHABLE, "TIMEOUT")
     assert status_of(quick) == HealthStatus.HEALTHY
+
+
+def test_checks_written_in_bulk_keep_every_field(db):
+    """On PostgreSQL they go in through COPY, which bypasses the ORM's own INSERT."""
+    first, second = ConnectionFactory.create_batch(2)
+    sweep_id = uuid.uuid4()
+    at = datetime(2026, 11, 24, 12, 30, 15, 123456, tzinfo=UTC)
+    written = [
+        HealthCheck(
+            connection_id=first.pk,
+            checked_at=at,
+            sweep_id=sweep_id,
+            source=Source.POLL,
+            outcome=Outcome.RATE_LIMITED,
+            status_after=HealthStatus.DEGRADED,
+            latency_ms=1234,
+            http_status=429,
+            error_code="RATE_LIMIT_EXCEEDED",
+            request_id="req_é-unicode",
+        ),
+        HealthCheck(
+            connection_id=second.pk,
+            checked_at=at,
+            sweep_id=None,
+            source=Source.CHECK_NOW,
+            outcome=Outcome.UNREACHABLE,
+            status_after=HealthStatus.ERROR,
+            http_status=None,
+        ),
+    ]
+    HealthCheck.objects.insert_all(written)
+
+    fields = [f.attname for f in HealthCheck._meta.concrete_fields if not f.primary_key]
+    stored = HealthCheck.objects.order_by("connection_id").values_list(*fields)
+    assert list(stored) == [tuple(getattr(check, name) for name in fields) for check in written]
