@@ -16,7 +16,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -117,24 +117,31 @@ def resolve_episodes(connection_ids: list[int]) -> None:
 
 
 def notify_lasting_errors(now: datetime | None = None) -> int:
-    """Open an episode for connections in error for longer than NOTIFY_ERROR_AFTER_MINUTES."""
+    """Open an episode for connections in error for longer than NOTIFY_ERROR_AFTER_MINUTES.
+
+    Runs on every beat over every connection in error, told or not, so it asks in a fixed number
+    of queries rather than a few per connection.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.NOTIFY_ERROR_AFTER_MINUTES)
-    opened = 0
-    for connection in Connection.objects.filter(
-        health_status=HealthStatus.ERROR, status_changed_at__lte=cutoff
-    ).select_related("customer"):
-        episode = (
-            ConnectionEvent.objects.filter(connection=connection, to_status=HealthStatus.ERROR)
-            .order_by("-created_at", "-pk")
-            .first()
-        )
-        if episode is None or episode.notifications.filter(kind=Kind.LASTING_ERROR).exists():
-            continue
+    latest_error = (
+        ConnectionEvent.objects.filter(connection=OuterRef("pk"), to_status=HealthStatus.ERROR)
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    told = Notification.objects.filter(episode=OuterRef("episode_id"), kind=Kind.LASTING_ERROR)
+    untold = list(
+        Connection.objects.filter(health_status=HealthStatus.ERROR, status_changed_at__lte=cutoff)
+        .annotate(episode_id=Subquery(latest_error))
+        .exclude(episode_id=None)
+        .exclude(Exists(told))
+        .select_related("customer")
+    )
+    episodes = ConnectionEvent.objects.in_bulk([c.episode_id for c in untold])
+    for connection in untold:
         with transaction.atomic():
-            create_notices(connection, episode, Kind.LASTING_ERROR)
-        opened += 1
-    return opened
+            create_notices(connection, episodes[connection.episode_id], Kind.LASTING_ERROR)
+    return len(untold)
 
 
 def message_for(notification: Notification) -> tuple[str, str]:

@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -17,6 +19,7 @@ from monitoring.client import StatusResult
 from monitoring.models import Notification
 from monitoring.state import Outcome
 from tests.factories import ConnectionFactory, CustomerFactory
+from tests.monitoring.factories import ConnectionEventFactory
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -163,3 +166,26 @@ def test_a_failed_webhook_delivery_is_recorded_for_the_retry(
     notice.refresh_from_db()
     assert (notice.delivery, notice.attempts) == ("sent", 2)
     assert json.loads(customer_endpoint.received[-1][1])["type"] == "connection.reauth_required"
+
+
+def test_the_lasting_error_check_takes_the_same_queries_for_2_or_12_connections(
+    db, django_capture_on_commit_callbacks, settings
+):
+    """It runs on every beat over every connection in error, told or not."""
+    settings.NOTIFY_ERROR_AFTER_MINUTES = 30
+    long_ago = timezone.now() - timedelta(hours=2)
+
+    def queries_for(count: int) -> int:
+        for connection in ConnectionFactory.create_batch(
+            count, health_status=HealthStatus.ERROR, status_changed_at=long_ago
+        ):
+            ConnectionEventFactory(
+                connection=connection, to_status=HealthStatus.ERROR, created_at=long_ago
+            )
+        with django_capture_on_commit_callbacks():
+            assert notifications.notify_lasting_errors() == count  # the new ones, told once
+        with CaptureQueriesContext(db_connection) as captured:
+            assert notifications.notify_lasting_errors() == 0
+        return len(captured)
+
+    assert queries_for(2) == queries_for(12)
