@@ -55,8 +55,9 @@ def after_transitions(events: list[ConnectionEvent]) -> None:
         connections = Connection.objects.select_related("customer").in_bulk(
             [event.connection_id for event in opening]
         )
-        for event in opening:
-            create_notices(connections[event.connection_id], event, Kind.REAUTH_REQUIRED)
+        create_notices(
+            [(connections[event.connection_id], event) for event in opening], Kind.REAUTH_REQUIRED
+        )
     recovered = [event.connection_id for event in events if event.to_status == HealthStatus.HEALTHY]
     if recovered:
         resolve_episodes(recovered)
@@ -70,8 +71,9 @@ def channels_for(connection: Connection) -> list[tuple[str, str]]:
     return channels
 
 
-def create_notices(connection: Connection, episode: ConnectionEvent, kind: str) -> None:
-    """One notice per channel; the unique constraint turns a repeat into nothing."""
+def create_notices(episodes: list[tuple[Connection, ConnectionEvent]], kind: str) -> None:
+    """One notice per channel of each (connection, episode); the unique constraint turns a
+    repeat into nothing. Two queries however many episodes."""
     Notification.objects.bulk_create(
         [
             Notification(
@@ -82,13 +84,17 @@ def create_notices(connection: Connection, episode: ConnectionEvent, kind: str) 
                 channel=channel,
                 recipient=recipient,
             )
+            for connection, episode in episodes
             for channel, recipient in channels_for(connection)
         ],
         ignore_conflicts=True,
     )
     pending = list(
         Notification.objects.filter(
-            episode=episode, kind=kind, delivery=Notification.Delivery.PENDING, attempts=0
+            episode__in=[episode for _, episode in episodes],
+            kind=kind,
+            delivery=Notification.Delivery.PENDING,
+            attempts=0,
         ).values_list("pk", flat=True)
     )
     transaction.on_commit(lambda: enqueue(pending))
@@ -112,8 +118,7 @@ def resolve_episodes(connection_ids: list[int]) -> None:
         .exclude(Exists(resolved))
         .select_related("connection__customer")
     )
-    for episode in episodes:
-        create_notices(episode.connection, episode, Kind.RESOLVED)
+    create_notices([(episode.connection, episode) for episode in episodes], Kind.RESOLVED)
 
 
 def notify_lasting_errors(now: datetime | None = None) -> int:
@@ -138,9 +143,8 @@ def notify_lasting_errors(now: datetime | None = None) -> int:
         .select_related("customer")
     )
     episodes = ConnectionEvent.objects.in_bulk([c.episode_id for c in untold])
-    for connection in untold:
-        with transaction.atomic():
-            create_notices(connection, episodes[connection.episode_id], Kind.LASTING_ERROR)
+    with transaction.atomic():
+        create_notices([(c, episodes[c.episode_id]) for c in untold], Kind.LASTING_ERROR)
     return len(untold)
 
 

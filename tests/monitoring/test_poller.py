@@ -18,6 +18,7 @@ from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
     HealthCheck,
+    Notification,
     PollSchedule,
     Source,
     Sweep,
@@ -217,6 +218,32 @@ def test_writing_a_batch_takes_the_same_queries_for_5_or_50_recoveries(db):
             poller.write_results({c.pk: ok for c in connections}, sweep_id=None)
         assert {status_of(c) for c in connections} == {HealthStatus.HEALTHY}
         return len(captured)
+
+    assert queries_for(5) == queries_for(50)
+
+
+def test_telling_and_resolving_episodes_takes_the_same_queries_for_5_or_50(
+    db, django_capture_on_commit_callbacks
+):
+    """Each connection entering reauth_required is told; each told one that recovers gets a
+    "resolved" notice: both in a fixed number of queries per batch."""
+    reauth = StatusResult(outcome=Outcome.REAUTH, http_status=401, request_id="req_1")
+    ok = StatusResult(outcome=Outcome.OK, http_status=200, request_id="req_2")
+
+    def queries_for(count: int) -> tuple[int, int]:
+        connections = ConnectionFactory.create_batch(count, health_status=HealthStatus.HEALTHY)
+        counts = []
+        for result in (reauth, ok):
+            with (
+                django_capture_on_commit_callbacks(),
+                CaptureQueriesContext(connection) as captured,
+            ):
+                poller.write_results({c.pk: result for c in connections}, sweep_id=None)
+            counts.append(len(captured))
+        told = Notification.objects.filter(connection__in=connections)
+        assert told.filter(kind=Notification.Kind.REAUTH_REQUIRED).count() >= count
+        assert told.filter(kind=Notification.Kind.RESOLVED).count() >= count
+        return tuple(counts)
 
     assert queries_for(5) == queries_for(50)
 
