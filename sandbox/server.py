@@ -17,7 +17,8 @@ from django.test.utils import override_settings
 # The vendor's API needs none of the dashboard's middleware (sessions, auth, lockouts, messages;
 # its views are CSRF-exempt), and leaving it out keeps a status call cheap enough for the polling
 # benchmark's thousand calls a second. CommonMiddleware stays: it checks ALLOWED_HOSTS and sets
-# Content-Length, without which the server closes every connection instead of keeping it alive.
+# Content-Length, without which Django's threaded server below closes every connection instead of
+# keeping it alive.
 SANDBOX_MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 
 
