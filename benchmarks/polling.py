@@ -81,6 +81,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def deployed_settings() -> dict[str, str]:
+    """As a deployed service runs: without DEBUG's query log, with the secrets it asks for."""
+    return {
+        "DEBUG": "False",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
+        "TOKEN_FINGERPRINT_KEY": settings.TOKEN_FINGERPRINT_KEY,
+        "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
+        "NOTIFICATION_WEBHOOK_SECRET": settings.NOTIFICATION_WEBHOOK_SECRET,
+    }
+
+
 @contextmanager
 def sandbox_process(database_url: str):
     """`manage.py run_sandbox` on a free loopback port, on the scratch database."""
@@ -104,14 +117,7 @@ def sandbox_process(database_url: str):
             "DATABASE_URL": database_url,
             "DATABASE_POOL": "true",
             "DATABASE_POOL_MAX_SIZE": "30",  # per process; PostgreSQL allows 100 clients
-            # As a deployed service runs: without DEBUG's query log, with the secrets it asks for.
-            "DEBUG": "False",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
-            "TOKEN_FINGERPRINT_KEY": settings.TOKEN_FINGERPRINT_KEY,
-            "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
-            "NOTIFICATION_WEBHOOK_SECRET": settings.NOTIFICATION_WEBHOOK_SECRET,
+            **deployed_settings(),
         },
         stdout=subprocess.DEVNULL,
     )
@@ -181,7 +187,9 @@ def run(args) -> None:
 
             with (
                 tempfile.TemporaryDirectory() as folder,
-                running_worker(Path(folder), concurrency=1) as worker,
+                running_worker(
+                    Path(folder), concurrency=1, extra_env=deployed_settings()
+                ) as worker,
             ):
                 cpu_before = cpu_seconds(worker.pid), cpu_seconds(sandbox.pid)
                 started = time.perf_counter()
