@@ -239,7 +239,7 @@ def _decrypt(token) -> tuple[str | None, StatusResult | None]:
 
 
 def get_status(upstream_id: str, token, *, http: httpx.Client | None = None) -> StatusResult:
-    """GET the connection's status with its token (an `ApiToken`, or None when it has none)."""
+    """GET the status with the connection's token (`ApiToken` or `CallToken`; None if none)."""
     plaintext, failure = _decrypt(token)
     if failure:
         return failure

@@ -91,7 +91,7 @@ def create_notices(episodes: list[tuple[Connection, ConnectionEvent]], kind: str
     )
     pending = list(
         Notification.objects.filter(
-            episode__in=[episode for _, episode in episodes],
+            episode_id__any_of=[episode.pk for _, episode in episodes],
             kind=kind,
             delivery=Notification.Delivery.PENDING,
             attempts=0,
@@ -111,7 +111,7 @@ def resolve_episodes(connection_ids: list[int]) -> None:
     """Send "resolved" for each told episode of these connections that has none yet."""
     resolved = Notification.objects.filter(episode=OuterRef("pk"), kind=Kind.RESOLVED)
     told = Notification.objects.filter(
-        connection_id__in=connection_ids, kind__in=OPENING_KINDS
+        connection_id__any_of=connection_ids, kind__in=OPENING_KINDS
     ).values("episode_id")
     episodes = (
         ConnectionEvent.objects.filter(pk__in=told)

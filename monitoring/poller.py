@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import uuid
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable, Sequence
@@ -26,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connections.models import ApiToken, Connection
+from connections.models import ApiToken, CallToken, Connection
 from monitoring import client, notifications, problems, state
 from monitoring.client import StatusResult
 from monitoring.models import (
@@ -134,18 +133,8 @@ def finish_sweep(sweep_id: uuid.UUID) -> None:
     release_lock(SWEEP_LOCK, str(sweep_id))
 
 
-def current_tokens(connection_ids: Iterable[int]) -> dict[int, ApiToken]:
-    """The newest active token of each connection (during a rotation, the new one)."""
-    tokens: dict[int, ApiToken] = {}
-    for token in ApiToken.objects.active().filter(connection_id__in=list(connection_ids)):
-        best = tokens.get(token.connection_id)
-        if best is None or token.created_at > best.created_at:
-            tokens[token.connection_id] = token
-    return tokens
-
-
 async def poll_concurrently(
-    targets: Sequence[tuple[str, ApiToken | None]], concurrency: int
+    targets: Sequence[tuple[str, CallToken | None]], concurrency: int
 ) -> list[StatusResult]:
     """Poll every (upstream_id, token) with at most `concurrency` calls in flight.
 
@@ -156,7 +145,9 @@ async def poll_concurrently(
     queue = iter(enumerate(targets))
     lanes = max(1, min(concurrency, len(targets)))
 
-    async with AiohttpTransport(max_connections=lanes, verify=ssl.create_default_context()) as sent:
+    # verify=True: aiohttp's verifying TLS context, built once per process. A fresh
+    # ssl.create_default_context() per batch loaded the system's CA store each time (20 ms).
+    async with AiohttpTransport(max_connections=lanes, verify=True) as sent:
 
         async def lane() -> None:
             for index, (upstream_id, token) in queue:
@@ -206,17 +197,15 @@ def poll_batch(
     """Poll one batch of a sweep and write the results; returns how many were written."""
     pending = set(connection_ids)
     if sweep_id is not None:
-        pending -= set(
-            HealthCheck.objects.filter(
-                sweep_id=sweep_id, connection_id__in=connection_ids
-            ).values_list("connection_id", flat=True)
-        )
+        pending -= written_in_sweep(sweep_id, connection_ids)
     upstream_ids = dict(
-        Connection.objects.filter(pk__in=pending).values_list("pk", "upstream_id").order_by("pk")
+        Connection.objects.filter(pk__any_of=pending)
+        .order_by("pk")
+        .values_list("pk", "upstream_id")
     )
-    tokens = current_tokens(upstream_ids)
+    tokens = ApiToken.objects.current_by_connection(upstream_ids)
     order = list(upstream_ids)
-    ApiToken.objects.filter(pk__in=[token.pk for token in tokens.values()]).mark_used()
+    ApiToken.objects.filter(pk__any_of=[token.pk for token in tokens.values()]).mark_used()
     results = run_to_completion(
         poll_concurrently(
             [(upstream_ids[pk], tokens.get(pk)) for pk in order],
@@ -226,12 +215,28 @@ def poll_batch(
     return write_results(dict(zip(order, results, strict=True)), sweep_id=sweep_id)
 
 
+def written_in_sweep(sweep_id: uuid.UUID, connection_ids: Iterable[int]) -> set[int]:
+    """Which of these connections already have their check for the sweep (a redelivery).
+
+    Asked by id range and intersected here: a batch is a run of consecutive due ids, and the
+    range is one index scan, where a list of a thousand ids had PostgreSQL test each of the
+    sweep's checks so far against the whole list (30 ms by the end of a 10,000 sweep).
+    """
+    wanted = set(connection_ids)
+    if not wanted:
+        return set()
+    written = HealthCheck.objects.filter(
+        sweep_id=sweep_id, connection_id__gte=min(wanted), connection_id__lte=max(wanted)
+    ).values_list("connection_id", flat=True)
+    return wanted.intersection(written)
+
+
 def poll_one(connection_id: int) -> StatusResult | None:
     """ "Check now": poll one connection at once, outside any sweep, through the same writes."""
     connection = Connection.objects.filter(pk=connection_id).only("pk", "upstream_id").first()
     if connection is None:
         return None
-    token = current_tokens([connection_id]).get(connection_id)
+    token = ApiToken.objects.current_by_connection([connection_id]).get(connection_id)
     if token is not None:
         ApiToken.objects.filter(pk=token.pk).mark_used()
     result = client.get_status(connection.upstream_id, token)
@@ -253,16 +258,12 @@ def write_results(
         # wait, then find its checks written below and skip them.
         connections = list(
             Connection.objects.select_for_update()
-            .filter(pk__in=list(results))
+            .filter(pk__any_of=results)
             .only("customer_id", *CONNECTION_FIELDS)
             .order_by("pk")
         )
         if sweep_id is not None:
-            done = set(
-                HealthCheck.objects.filter(
-                    sweep_id=sweep_id, connection_id__in=list(results)
-                ).values_list("connection_id", flat=True)
-            )
+            done = written_in_sweep(sweep_id, results)
             connections = [c for c in connections if c.pk not in done]
         checks, events, errors, backoffs = [], [], [], []
         updates: dict[tuple, list[int]] = defaultdict(list)
@@ -297,7 +298,7 @@ def write_results(
         # One UPDATE per distinct set of new values: a sweep's observations share `now`, so a
         # batch of 500 needs a handful of statements where bulk_update builds a CASE per row.
         for changed, pks in updates.items():
-            Connection.objects.filter(pk__in=pks).update(**dict(changed))
+            Connection.objects.filter(pk__any_of=pks).update(**dict(changed))
         ConnectionEvent.objects.bulk_create(events, batch_size=500)
         ErrorLog.objects.bulk_create(errors, batch_size=500)
         PollSchedule.objects.bulk_create(

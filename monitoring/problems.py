@@ -53,7 +53,7 @@ def record(events: list[ConnectionEvent]) -> None:
     open_problems = {
         problem.connection_id: problem
         for problem in Problem.objects.filter(
-            connection_id__in={event.connection_id for event in events}
+            connection_id__any_of={event.connection_id for event in events}
         ).unresolved()
     }
     opened: list[Problem] = []
