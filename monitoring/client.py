@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.conf import settings
 from connections.crypto import TokenDecryptionError
 from monitoring.redaction import redact
 from monitoring.state import Outcome
+from monitoring.transport import AiohttpTransport
 
 UPSTREAM_STATUSES = {"active", "syncing", "requires_reauth", "error", "disconnected"}
 CODE_OUTCOMES = {
@@ -220,7 +222,9 @@ def no_token(reason: str, code: str) -> StatusResult:
 
 
 def status_url(upstream_id: str) -> str:
-    return f"{base_url()}/connections/{upstream_id}/status"
+    """Percent-encoded here, so the sweep's transport can send it as it is: the id is one path
+    segment whatever characters it holds."""
+    return f"{base_url()}/connections/{quote(upstream_id, safe='')}/status"
 
 
 def _decrypt(token) -> tuple[str | None, StatusResult | None]:
@@ -255,9 +259,7 @@ def get_status(upstream_id: str, token, *, http: httpx.Client | None = None) -> 
     return interpret_status(response, _elapsed_ms(started))
 
 
-async def get_status_async(
-    transport: httpx.AsyncBaseTransport, upstream_id: str, token
-) -> StatusResult:
+async def get_status_async(transport: AiohttpTransport, upstream_id: str, token) -> StatusResult:
     """The same call for a batch: the token is decrypted just before its own request.
 
     A sweep sends thousands of these, so it goes straight to the transport: a client's cookies,
@@ -267,19 +269,14 @@ async def get_status_async(
     plaintext, failure = _decrypt(token)
     if failure:
         return failure
-    request = httpx.Request(
-        "GET",
-        status_url(upstream_id),
-        headers=_bearer(plaintext),
-        extensions={"timeout": timeout().as_dict()},
-    )
     started = time.perf_counter()
     try:
-        response = await transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
+        response = await transport.send(
+            "GET",
+            status_url(upstream_id),
+            _bearer(plaintext),
+            timeout=timeout().as_dict(),
+        )
     except httpx.HTTPError as exc:
         return transport_failure(exc, _elapsed_ms(started))
     return interpret_status(response, _elapsed_ms(started))

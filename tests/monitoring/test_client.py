@@ -29,6 +29,19 @@ def test_healthy_connection_is_ok_with_the_upstream_request_id(sandbox_server, p
     assert result.raw_body == ""
 
 
+def test_an_id_with_characters_a_url_must_escape_reaches_its_connection(sandbox_server, poll):
+    connection = linked_connection()
+    odd_id = "plant 7 ERP?v=2#a"
+    SandboxConnection.objects.filter(upstream_id=connection.upstream_id).update(upstream_id=odd_id)
+    connection.upstream_id = odd_id
+    connection.save(update_fields=["upstream_id"])
+
+    assert client.status_url(odd_id).endswith("/connections/plant%207%20ERP%3Fv%3D2%23a/status")
+    assert client.status_url("a/b").endswith("/connections/a%2Fb/status")  # one path segment
+    result = poll(connection)
+    assert (result.outcome, result.http_status) == (Outcome.OK, 200)
+
+
 @pytest.mark.parametrize(
     ("fault", "extra", "outcome", "http_status", "code"),
     [
