@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, models
@@ -27,25 +30,40 @@ class HealthCheckQuerySet(TenantQuerySet):
     def older_than(self, moment) -> HealthCheckQuerySet:
         return self.filter(checked_at__lt=moment)
 
-    def insert_all(self, checks: list[HealthCheck]) -> None:
+    def insert_rows(self, rows: Sequence[HealthCheckRow]) -> None:
         """Insert the checks in one go: with COPY on PostgreSQL, bulk_create elsewhere.
 
-        A sweep writes a thousand checks per batch; as one INSERT with ten thousand parameters
-        that cost the worker and PostgreSQL several times the CPU COPY does.
+        A sweep writes a thousand checks per batch. As model instances in one INSERT they cost
+        the worker and PostgreSQL several times what COPY does; rows of plain values also skip
+        the ORM's per-field conversion, itself 20 ms a batch.
         """
         database = connections[self.db]
         if database.vendor != "postgresql":
-            self.bulk_create(checks, batch_size=500)
+            self.bulk_create([self.model(**row._asdict()) for row in rows], batch_size=500)
             return
-        fields = [field for field in self.model._meta.concrete_fields if not field.primary_key]
         quote = database.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
+        columns = ", ".join(
+            quote(self.model._meta.get_field(name).column) for name in HealthCheckRow._fields
+        )
         sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
         with database.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for check in checks:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(check, f.attname), database) for f in fields]
-                )
+            for row in rows:
+                copy.write_row(row)
+
+
+class HealthCheckRow(NamedTuple):
+    """One HealthCheck as plain values (str, not choices members), for `insert_rows`."""
+
+    connection_id: int
+    checked_at: datetime
+    sweep_id: uuid.UUID | None
+    source: str
+    outcome: str
+    status_after: str
+    latency_ms: int
+    http_status: int | None
+    error_code: str
+    request_id: str
 
 
 class HealthCheck(models.Model):

@@ -18,6 +18,7 @@ from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
     HealthCheck,
+    HealthCheckRow,
     Notification,
     PollSchedule,
     Source,
@@ -266,7 +267,7 @@ def test_checks_written_in_bulk_keep_every_field(db):
     sweep_id = uuid.uuid4()
     at = datetime(2026, 11, 24, 12, 30, 15, 123456, tzinfo=UTC)
     written = [
-        HealthCheck(
+        HealthCheckRow(
             connection_id=first.pk,
             checked_at=at,
             sweep_id=sweep_id,
@@ -278,18 +279,21 @@ def test_checks_written_in_bulk_keep_every_field(db):
             error_code="RATE_LIMIT_EXCEEDED",
             request_id="req_é-unicode",
         ),
-        HealthCheck(
+        HealthCheckRow(
             connection_id=second.pk,
             checked_at=at,
             sweep_id=None,
             source=Source.CHECK_NOW,
             outcome=Outcome.UNREACHABLE,
             status_after=HealthStatus.ERROR,
+            latency_ms=0,
             http_status=None,
+            error_code="",
+            request_id="",
         ),
     ]
-    HealthCheck.objects.insert_all(written)
+    HealthCheck.objects.insert_rows(written)
 
-    fields = [f.attname for f in HealthCheck._meta.concrete_fields if not f.primary_key]
-    stored = HealthCheck.objects.order_by("connection_id").values_list(*fields)
-    assert list(stored) == [tuple(getattr(check, name) for name in fields) for check in written]
+    stored = HealthCheck.objects.order_by("connection_id").values_list(*HealthCheckRow._fields)
+    assert list(stored) == [tuple(row) for row in written]
+    assert HealthCheck.objects.get(connection=first).get_outcome_display() == "Rate limited"
