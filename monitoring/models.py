@@ -263,6 +263,36 @@ class Notification(models.Model):
 class PollScheduleQuerySet(TenantQuerySet):
     customer_path = "connection__customer"
 
+    def schedule(self, connection_ids: list[int], *, due_at, sweep_id: uuid.UUID) -> None:
+        """Next due at `due_at`, planned by `sweep_id`: schedules that exist move, missing ones
+        are created; a backoff already set stays.
+
+        On PostgreSQL one upsert takes the ids as one array; as ORM objects a sweep's 10,000
+        rows cost the planner more than its whole query work.
+        """
+        database = connections[self.db]
+        if database.vendor == "postgresql":
+            table = database.ops.quote_name(self.model._meta.db_table)
+            upsert = (
+                f"INSERT INTO {table} (connection_id, due_at, last_sweep_id) "  # noqa: S608 - our own table; values are parameters
+                "SELECT connection_id, %s, %s FROM unnest(%s::bigint[]) AS connection_id "
+                "ON CONFLICT (connection_id) DO UPDATE "
+                "SET due_at = EXCLUDED.due_at, last_sweep_id = EXCLUDED.last_sweep_id"
+            )
+            with database.cursor() as cursor:
+                cursor.execute(upsert, [due_at, sweep_id, list(connection_ids)])
+            return
+        self.bulk_create(
+            [
+                self.model(connection_id=pk, due_at=due_at, last_sweep_id=sweep_id)
+                for pk in connection_ids
+            ],
+            update_conflicts=True,
+            unique_fields=["connection"],
+            update_fields=["due_at", "last_sweep_id"],
+            batch_size=1000,
+        )
+
 
 class PollSchedule(models.Model):
     """When a connection is next due: one interval after it was planned, or after a backoff."""

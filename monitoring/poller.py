@@ -120,14 +120,7 @@ def plan_sweep(*, batch_size: int | None = None, now: datetime | None = None) ->
         return None
     with transaction.atomic():
         ids = due_connection_ids(now)
-        next_due = now + interval() - DUE_SLACK
-        PollSchedule.objects.bulk_create(
-            [PollSchedule(connection_id=pk, due_at=next_due, last_sweep_id=sweep_id) for pk in ids],
-            update_conflicts=True,
-            unique_fields=["connection"],
-            update_fields=["due_at", "last_sweep_id"],
-            batch_size=1000,
-        )
+        PollSchedule.objects.schedule(ids, due_at=now + interval() - DUE_SLACK, sweep_id=sweep_id)
         batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
         Sweep.objects.create(
             id=sweep_id, planned_at=now, connection_count=len(ids), batch_count=len(batches)

@@ -297,3 +297,20 @@ def test_checks_written_in_bulk_keep_every_field(db):
     stored = HealthCheck.objects.order_by("connection_id").values_list(*HealthCheckRow._fields)
     assert list(stored) == [tuple(row) for row in written]
     assert HealthCheck.objects.get(connection=first).get_outcome_display() == "Rate limited"
+
+
+def test_planning_creates_missing_schedules_moves_existing_ones_and_keeps_backoffs(db):
+    fresh, scheduled, backed_off = ConnectionFactory.create_batch(3)
+    earlier = timezone.now() - timedelta(minutes=5)
+    PollSchedule.objects.create(connection=scheduled, due_at=earlier)
+    PollSchedule.objects.create(connection=backed_off, due_at=earlier, backoff_until=earlier)
+
+    plan = poller.plan_sweep()
+
+    assert plan.batches == [[fresh.pk, scheduled.pk, backed_off.pk]]
+    schedules = {s.connection_id: s for s in PollSchedule.objects.all()}
+    assert {s.last_sweep_id for s in schedules.values()} == {plan.sweep_id}
+    assert len({s.due_at for s in schedules.values()}) == 1
+    assert schedules[fresh.pk].due_at > timezone.now()
+    assert schedules[backed_off.pk].backoff_until == earlier
+    assert schedules[fresh.pk].backoff_until is None
