@@ -4,7 +4,7 @@ from monitoring import client, poller
 
 
 def status_in_a_sweep(upstream_id, token):
-    """One status call the way a sweep sends it: httpx requests over the aiohttp transport."""
+    """One status call the way a sweep sends it: over the aiohttp transport."""
     return poller.run_to_completion(poller.poll_concurrently([(upstream_id, token)], 4))[0]
 
 
