@@ -16,11 +16,8 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value, connection):
-        # Values go to the database as they are: ids, strings and UUIDs the driver adapts.
-        return "%s", [list(value)]
-
     def values(self) -> list:
+        """The values as they are (ids, strings, UUIDs): the driver adapts them."""
         values = list(self.rhs)
         if not values:
             raise EmptyResultSet  # as `__in=[]`: the query matches nothing and is not sent

@@ -57,7 +57,7 @@ class SandboxConnectionQuerySet(models.QuerySet):
         database = db_connections[self.db]
         params = [token_hash, database.ops.adapt_datetimefield_value(timezone.now())]
         if database.vendor == "postgresql":
-            # A prepared statement, once per (pooled) connection: planning this join on every
+            # A prepared statement, once per database connection: planning this join on every
             # call was two thirds of PostgreSQL's CPU per status call. Django binds client-side
             # (its cursors never prepare) and sets prepare_threshold to None for PgBouncer's sake,
             # which also disables `prepare=True`; the sandbox is not behind PgBouncer.

@@ -1,4 +1,4 @@
-"""The sandbox upstream's Django handler, and an in-process server for it (tests, benchmarks).
+"""The sandbox upstream's Django handler, and an in-process server for it (the tests).
 
 It shares Patchbay's settings and database (so faults can be set from the admin), but answers
 only the upstream protocol: the web app's URLs are not reachable through it. `manage.py
