@@ -51,6 +51,7 @@ chromium:
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -51,7 +51,7 @@ def run(args) -> None:
             seed_postgresql(sizes)
         else:
             seed_orm(sizes)
-        catch_up_problems()
+        catch_up_issues()
         print(
             f"seeded {sizes['connections']:,} connections, {sizes['checks']:,} health checks, "
             f"{sizes['errors']:,} error log rows in {time.perf_counter() - started:.1f} s",
@@ -60,12 +60,12 @@ def run(args) -> None:
         measure_pages()
 
 
-def catch_up_problems() -> None:
-    """Writers record problems with their transitions; the seeded transitions get theirs here."""
-    from monitoring import problems
+def catch_up_issues() -> None:
+    """Writers record issues with their transitions; the seeded transitions get theirs here."""
+    from monitoring import issues
     from monitoring.models import ConnectionEvent
 
-    problems.record(list(ConnectionEvent.objects.order_by("pk")))
+    issues.record(list(ConnectionEvent.objects.order_by("pk")))
 
 
 def seed_postgresql(sizes: dict) -> None:
@@ -137,7 +137,7 @@ def seed_postgresql(sizes: dict) -> None:
 
 def seed_orm(sizes: dict) -> None:
     from connections.models import Connection, Customer
-    from connections.systems import HealthStatus
+    from health.vocabulary import HealthStatus
     from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck
 
     now = timezone.now()

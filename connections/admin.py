@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from connections import audit
+from connections.actors import Actor
 from connections.models import ApiToken, AuditEvent, Connection, Customer, User
 
 
@@ -33,7 +34,7 @@ class UserAdmin(DjangoUserAdmin):
             audit.record(
                 "user.role_changed" if change else "user.created",
                 obj,
-                request=request,
+                actor=Actor.from_request(request),
                 customer=obj.customer,
                 changes={"before": before, "after": after},
             )

@@ -14,8 +14,9 @@ from django.db import models
 from django.utils import timezone
 
 from connections import crypto
-from connections.systems import Environment, HealthStatus, System
+from connections.systems import Environment, System
 from connections.tenancy import TenantQuerySet
+from health.vocabulary import HealthStatus
 
 
 class CustomerQuerySet(TenantQuerySet):

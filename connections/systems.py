@@ -1,4 +1,7 @@
-"""The catalog of industrial systems a customer can connect, and the environments they run in."""
+"""The catalog of industrial systems a customer can connect, and the environments they run in.
+
+A connection's health has its own vocabulary, next to its state machine: `health.vocabulary`.
+"""
 
 from django.db import models
 
@@ -21,12 +24,3 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", "Production"
     SANDBOX = "sandbox", "Sandbox"
     DEVELOPMENT = "development", "Development"
-
-
-class HealthStatus(models.TextChoices):
-    HEALTHY = "healthy", "Healthy"
-    DEGRADED = "degraded", "Degraded"
-    REAUTH_REQUIRED = "reauth_required", "Reauth required"
-    ERROR = "error", "Error"
-    DISCONNECTED = "disconnected", "Disconnected"
-    UNKNOWN = "unknown", "Unknown"

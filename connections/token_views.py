@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from connections import tokens
+from connections.actors import Actor
 from connections.forms import IssueTokenForm, RotateTokenForm, TokenFilterForm
 from connections.models import ApiToken, Connection, Customer
 from connections.permissions import admin_required, staff_required
@@ -99,8 +100,7 @@ def issue_token(request, connection_id: int):
     try:
         issued = tokens.issue_token(
             connection,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             label=form.cleaned_data["label"],
             expires_in=timedelta(days=days) if days else None,
         )
@@ -139,8 +139,7 @@ def _rotate(request, token: ApiToken):
     try:
         issued = tokens.rotate_token(
             token,
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
             overlap=timedelta(hours=form.cleaned_data["overlap_hours"]),
         )
     except tokens.TokenActionError as error:
@@ -154,7 +153,7 @@ def revoke_token(request, token_id: int):
     token = get_scoped_or_404(ApiToken.objects.for_listing(), request.user, pk=token_id)
     if request.method == "POST":
         try:
-            tokens.revoke_token(token, actor=request.user, request=request)
+            tokens.revoke_token(token, actor=Actor.from_request(request))
         except tokens.TokenActionError as error:
             messages.error(request, str(error))
         else:
@@ -169,7 +168,7 @@ def revoke_token(request, token_id: int):
 
 @sensitive_variables("issued")
 def reveal(request, issued: tokens.IssuedToken, *, action: str, old: ApiToken | None = None):
-    tokens.record_reveal(issued.token, request=request)
+    tokens.record_reveal(issued.token, actor=Actor.from_request(request))
     response = render(
         request,
         "connections/token_reveal.html",

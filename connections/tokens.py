@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connections import audit
+from connections.actors import Actor
 from connections.models import ApiToken, Connection, TokenStatus
-from monitoring import client
+from upstream import client
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,13 @@ def _issue_upstream(connection: Connection, label: str, expires_in: timedelta | 
 
 
 @sensitive_variables("issued")
-def _store(connection, issued, *, label, actor, rotated_from=None) -> ApiToken:
+def _store(connection, issued, *, label, actor: Actor, rotated_from=None) -> ApiToken:
     token = ApiToken(
         connection=connection,
         environment=connection.environment,
         label=label,
         upstream_token_id=issued.id,
-        created_by=actor,
+        created_by=actor.user,
         expires_at=issued.expires_at,
         rotated_from=rotated_from,
     )
@@ -96,21 +97,18 @@ def _undo_upstream_issue(connection: Connection, upstream_token_id: str) -> None
 def issue_token(
     connection: Connection,
     *,
-    actor,
-    request=None,
+    actor: Actor,
     label: str = "",
     expires_in: timedelta | None = None,
 ) -> IssuedToken:
     issued = _issue_upstream(connection, label, expires_in)
-    token = store_issued(
-        connection, issued, actor=actor, request=request, label=label, action="token.issued"
-    )
+    token = store_issued(connection, issued, actor=actor, label=label, action="token.issued")
     return IssuedToken(token=token, plaintext=issued.token)
 
 
 @sensitive_variables("issued")
 def store_issued(
-    connection: Connection, issued, *, actor, request=None, label: str = "", action: str
+    connection: Connection, issued, *, actor: Actor, label: str = "", action: str
 ) -> ApiToken:
     """Keep a token the upstream issued by another route (a reconnect's code exchange):
     encrypted and audited like `issue_token`; if it cannot be kept, revoked upstream."""
@@ -121,7 +119,6 @@ def store_issued(
                 action,
                 token,
                 actor=actor,
-                request=request,
                 customer=connection.customer,
                 changes={"after": token_summary(token)},
             )
@@ -132,9 +129,7 @@ def store_issued(
 
 
 @sensitive_variables("issued")
-def rotate_token(
-    old: ApiToken, *, actor, request=None, overlap: timedelta | None = None
-) -> IssuedToken:
+def rotate_token(old: ApiToken, *, actor: Actor, overlap: timedelta | None = None) -> IssuedToken:
     """Issue a successor now and keep `old` valid for `overlap`, then auto-revoke it.
 
     Two clicks at once give one new token: the rotation is claimed first by a conditional
@@ -166,7 +161,6 @@ def rotate_token(
                 "token.rotated",
                 new,
                 actor=actor,
-                request=request,
                 customer=connection.customer,
                 changes={
                     "before": token_summary(old),
@@ -181,7 +175,7 @@ def rotate_token(
     return IssuedToken(token=new, plaintext=issued.token)
 
 
-def revoke_token(token: ApiToken, *, actor=None, request=None, action: str = "token.revoked"):
+def revoke_token(token: ApiToken, *, actor: Actor, action: str = "token.revoked"):
     """Revoke at the upstream, then locally; if the upstream refuses, nothing changes here."""
     if token.revoked_at is not None:
         raise TokenActionError("This token is already revoked.")
@@ -199,7 +193,7 @@ def revoke_token(token: ApiToken, *, actor=None, request=None, action: str = "to
     before = token_summary(token)
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=actor
+            revoked_at=timezone.now(), revoked_by=actor.user
         )
         if not updated:
             raise TokenActionError("This token is already revoked.")
@@ -208,7 +202,6 @@ def revoke_token(token: ApiToken, *, actor=None, request=None, action: str = "to
             action,
             token,
             actor=actor,
-            request=request,
             customer=token.connection.customer,
             changes={"before": before, "after": token_summary(token)},
         )
@@ -220,7 +213,7 @@ def revoke_rotated_out_tokens() -> tuple[int, int]:
     revoked = failed = 0
     for token in ApiToken.objects.due_for_auto_revoke().select_related("connection__customer"):
         try:
-            revoke_token(token, action="token.auto_revoked")
+            revoke_token(token, actor=Actor.system(), action="token.auto_revoked")
             revoked += 1
         except TokenActionError:
             log.warning("Auto-revoke of token %s failed; will retry next run", token.pk)
@@ -228,11 +221,11 @@ def revoke_rotated_out_tokens() -> tuple[int, int]:
     return revoked, failed
 
 
-def record_reveal(token: ApiToken, *, request) -> None:
+def record_reveal(token: ApiToken, *, actor: Actor) -> None:
     audit.record(
         "token.revealed",
         token,
-        request=request,
+        actor=actor,
         customer=token.connection.customer,
         changes={"token": token_summary(token)},
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from connections import audit
+from connections.actors import Actor
 from connections.models import Connection
 from connections.tenancy import scoped
 from mappings import catalogs
@@ -78,9 +79,8 @@ def save(
     spec: dict,
     *,
     base_number: int | None,
-    author=None,
+    actor: Actor,
     note: str = "",
-    request=None,
     rollback_of: MappingVersion | None = None,
     action: str = "mapping.save",
 ) -> MappingVersion:
@@ -104,14 +104,13 @@ def save(
                 number=latest + 1,
                 spec=spec,
                 note=note[:200],
-                author=author,
+                author=actor.user,
                 rollback_of=rollback_of,
             )
             audit.record(
                 action,
                 version,
-                actor=author,
-                request=request,
+                actor=actor,
                 customer=connection.customer,
                 changes={
                     "entity": entity,
@@ -128,31 +127,29 @@ def save(
     return version
 
 
-def rollback(version: MappingVersion, *, author=None, request=None) -> MappingVersion:
+def rollback(version: MappingVersion, *, actor: Actor) -> MappingVersion:
     """A new version with `version`'s spec: history only ever grows."""
     return save(
         version.connection,
         version.entity,
         version.spec,
         base_number=None,
-        author=author,
+        actor=actor,
         note=f"Rollback to version {version.number}",
-        request=request,
         rollback_of=version,
         action="mapping.rollback",
     )
 
 
-def restore_defaults(connection, entity: str, *, author=None, request=None) -> MappingVersion:
+def restore_defaults(connection, entity: str, *, actor: Actor) -> MappingVersion:
     """Roll back to the system defaults (version 0): a new version with no overrides."""
     return save(
         connection,
         entity,
         EMPTY_SPEC,
         base_number=None,
-        author=author,
+        actor=actor,
         note="Rollback to the system defaults",
-        request=request,
         action="mapping.rollback",
     )
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from connections.actors import Actor
 from connections.models import Connection
 from connections.tenancy import get_scoped_or_404
 from mappings import catalogs, unified, versions
@@ -174,9 +175,8 @@ def save(request, connection_id: int, entity: str):
             entity,
             spec,
             base_number=base_number,
-            author=request.user,
+            actor=Actor.from_request(request),
             note=request.POST.get("note", "").strip(),
-            request=request,
         )
     except versions.InvalidMapping:
         context = editor_context(request, mapping, rules, base_number=base_number, sample=sample)
@@ -241,7 +241,7 @@ def rollback(request, version_id: int):
     target = get_scoped_or_404(
         MappingVersion.objects.select_related("connection__customer"), request.user, pk=version_id
     )
-    version = versions.rollback(target, author=request.user, request=request)
+    version = versions.rollback(target, actor=Actor.from_request(request))
     messages.success(
         request, f"Rolled back to version {target.number}: saved as version {version.number}."
     )
@@ -253,7 +253,7 @@ def rollback(request, version_id: int):
 def restore_defaults(request, connection_id: int, entity: str):
     mapping = mapping_for(request, connection_id, entity)
     version = versions.restore_defaults(
-        mapping.connection, entity, author=request.user, request=request
+        mapping.connection, entity, actor=Actor.from_request(request)
     )
     messages.success(
         request, f"Rolled back to the system defaults: saved as version {version.number}."
@@ -313,9 +313,8 @@ def import_mapping(request, connection_id: int, entity: str):
                     entity,
                     spec,
                     base_number=None,
-                    author=request.user,
+                    actor=Actor.from_request(request),
                     note="Imported from JSON",
-                    request=request,
                     action="mapping.import",
                 )
             except versions.InvalidMapping as invalid:
@@ -346,9 +345,8 @@ def copy_mapping(request, connection_id: int, entity: str):
             entity,
             source_mapping.spec,
             base_number=None,
-            author=request.user,
+            actor=Actor.from_request(request),
             note=f"Copied from {source.display_name} v{source_mapping.number}",
-            request=request,
             action="mapping.copy",
         )
     except versions.InvalidMapping:

@@ -16,28 +16,23 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from connections.models import Connection
+from connections.models import Connection, Customer
 from connections.tenancy import scoped
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Source
-from monitoring.overview import customers_for
 
 PAGE_SIZE = 50
 REQUEST_ID_MAX = 64
 NEAREST_MIN_SHARED = 6
 
 
-def connections_for(request) -> QuerySet:
-    return scoped(Connection, request.user) if request else Connection.objects.none()
-
-
 class ErrorLogFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(field_name="error_code", label="Code")
     type = django_filters.CharFilter(field_name="error_type", label="Type")
     customer = django_filters.ModelChoiceFilter(
-        queryset=customers_for, to_field_name="slug", empty_label="Any customer"
+        queryset=Customer.objects.none(), to_field_name="slug", empty_label="Any customer"
     )
     connection = django_filters.ModelChoiceFilter(
-        queryset=connections_for,
+        queryset=Connection.objects.none(),
         to_field_name="upstream_id",
         label="Connection",
         widget=forms.TextInput(attrs={"placeholder": "Upstream connection id"}),
@@ -63,17 +58,20 @@ class ErrorLogFilter(django_filters.FilterSet):
         model = ErrorLog
         fields: list[str] = []
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        if request is None or not request.user.is_platform_staff:
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["connection"].queryset = scoped(Connection, user)
+        if user.is_platform_staff:
+            self.filters["customer"].queryset = scoped(Customer, user)
+        else:
             del self.filters["customer"]
         self.form.fields["code"].widget.attrs["placeholder"] = "Error code"
         self.form.fields["type"].widget.attrs["placeholder"] = "Error type"
 
 
-def filtered_errors(request, params) -> tuple[ErrorLogFilter, QuerySet]:
-    errors = scoped(ErrorLog.objects.with_connection(), request.user)
-    filterset = ErrorLogFilter(params, queryset=errors, request=request)
+def filtered_errors(user, params) -> tuple[ErrorLogFilter, QuerySet]:
+    errors = scoped(ErrorLog.objects.with_connection(), user)
+    filterset = ErrorLogFilter(params, queryset=errors, user=user)
     filterset.is_valid()
     return filterset, filterset.qs.newest_first()
 
@@ -190,7 +188,7 @@ class RequestLookup:
     request ids nearest to it by prefix."""
 
     request_id: str
-    problem: str = ""
+    invalid: str = ""
     errors: list[ErrorLog] = field(default_factory=list)
     events: list[ConnectionEvent] = field(default_factory=list)
     nearest: list[str] = field(default_factory=list)
@@ -206,7 +204,7 @@ def find_request(user, raw: str) -> RequestLookup:
     if not request_id:
         return lookup
     if len(request_id) > REQUEST_ID_MAX or any(char.isspace() for char in request_id):
-        lookup.problem = (
+        lookup.invalid = (
             f"That does not look like a request id: one word of at most {REQUEST_ID_MAX} "
             "characters, such as req_3f9a…"
         )

@@ -1,7 +1,7 @@
 from django import forms
 
 
-class ProblemNoteForm(forms.Form):
+class IssueNoteForm(forms.Form):
     body = forms.CharField(
         label="Note",
         max_length=2000,

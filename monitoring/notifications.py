@@ -22,7 +22,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from connections.models import Connection
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring.models import ConnectionEvent, Notification
 
 logger = logging.getLogger(__name__)

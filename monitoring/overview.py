@@ -13,16 +13,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from connections.models import Connection, Customer
-from connections.systems import Environment, HealthStatus, System
+from connections.systems import Environment, System
 from connections.tenancy import scoped
+from health.vocabulary import SEVERITY, HealthStatus, severity_rank
 from monitoring.models import ErrorLog
-from monitoring.problems import SEVERITY, severity_rank
 
 PAGE_SIZE = 50
-
-
-def customers_for(request) -> QuerySet:
-    return scoped(Customer, request.user) if request else Customer.objects.none()
 
 
 class ConnectionFilter(django_filters.FilterSet):
@@ -30,7 +26,7 @@ class ConnectionFilter(django_filters.FilterSet):
         field_name="health_status", choices=HealthStatus.choices, empty_label="Any status"
     )
     customer = django_filters.ModelChoiceFilter(
-        queryset=customers_for, to_field_name="slug", empty_label="Any customer"
+        queryset=Customer.objects.none(), to_field_name="slug", empty_label="Any customer"
     )
     system = django_filters.ChoiceFilter(choices=System.choices, empty_label="Any system")
     environment = django_filters.ChoiceFilter(
@@ -54,9 +50,11 @@ class ConnectionFilter(django_filters.FilterSet):
         model = Connection
         fields: list[str] = []
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        if request is None or not request.user.is_platform_staff:
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.is_platform_staff:
+            self.filters["customer"].queryset = scoped(Customer, user)
+        else:
             del self.filters["customer"]
         search = self.form.fields["q"].widget
         search.input_type = "search"
@@ -100,9 +98,10 @@ class Overview:
         return sum(tile.count for tile in self.tiles)
 
 
-def overview(request, params) -> Overview:
-    connections = scoped(Connection.objects.with_customer(), request.user)
-    filterset = ConnectionFilter(params, queryset=connections, request=request)
+def overview(user, params) -> Overview:
+    """What `user` sees of the overview for these query parameters."""
+    connections = scoped(Connection.objects.with_customer(), user)
+    filterset = ConnectionFilter(params, queryset=connections, user=user)
     filterset.is_valid()
     counts = dict(
         filterset.filtered_except("status")

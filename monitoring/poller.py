@@ -1,9 +1,9 @@
 """The poller: plan a sweep of due connections, poll a batch concurrently, write it in bulk.
 
 A sweep takes a lease (SweepLock) so sweeps never overlap; planning moves every planned
-connection's `due_at` one interval ahead, so none is polled twice in an interval; a batch writes
-in one transaction under row locks and skips connections it already wrote for its sweep, so a
-redelivered batch changes nothing twice.
+connection's `due_at` one interval ahead, so none is polled twice in an interval; a batch hands
+its results to `transitions.record`, which writes them in one transaction under row locks and
+skips connections already written for the sweep, so a redelivered batch changes nothing twice.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,21 +23,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from connections.crypto import TokenDecryptionError
 from connections.models import ApiToken, CallToken, Connection
-from monitoring import client, notifications, problems, state
-from monitoring.client import StatusResult
-from monitoring.models import (
-    ConnectionEvent,
-    ErrorLog,
-    HealthCheck,
-    HealthCheckRow,
-    PollSchedule,
-    Source,
-    Sweep,
-    SweepLock,
-)
-from monitoring.state import Outcome
-from monitoring.transport import AiohttpTransport
+from health.vocabulary import Outcome
+from monitoring import transitions
+from monitoring.models import HealthCheck, PollSchedule, Source, Sweep, SweepLock
+from monitoring.transitions import Observation
+from upstream import client
+from upstream.protocol import StatusResult
+from upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,29 +40,6 @@ SWEEP_LOCK = "poll-sweep"
 # Beat fires every interval, not to the microsecond: a connection planned a hair under one
 # interval ago is due again rather than skipped for a whole interval.
 DUE_SLACK = timedelta(seconds=2)
-CONNECTION_FIELDS = [
-    "health_status",
-    "status_changed_at",
-    "last_checked_at",
-    "last_success_at",
-    "consecutive_failures",
-]
-
-
-@dataclass(slots=True)
-class PolledConnection:
-    """What a batch's write reads and moves of a connection (CONNECTION_FIELDS, in order).
-
-    Loaded as plain rows: a thousand model instances under lock cost more than the query.
-    """
-
-    pk: int
-    customer_id: int
-    health_status: str
-    status_changed_at: datetime | None
-    last_checked_at: datetime | None
-    last_success_at: datetime | None
-    consecutive_failures: int
 
 
 @dataclass(frozen=True)
@@ -167,7 +137,10 @@ async def poll_concurrently(
 async def poll_safely(transport: AiohttpTransport, upstream_id: str, token) -> StatusResult:
     """One status call; a poll run survives anything one answer does."""
     try:
-        return await client.get_status_async(transport, upstream_id, token)
+        secret, failure = secret_of(token)
+        if failure is not None:
+            return failure
+        return await client.get_status_async(transport, upstream_id, secret)
     except Exception as exc:
         logger.exception("Status call for %s failed unexpectedly", upstream_id)
         return StatusResult(
@@ -175,6 +148,35 @@ async def poll_safely(transport: AiohttpTransport, upstream_id: str, token) -> S
             error_code="CLIENT_FAILURE",
             message=f"Patchbay could not handle the answer ({type(exc).__name__}).",
         )
+
+
+def secret_of(token: CallToken | None) -> tuple[str, StatusResult | None]:
+    """The token's plaintext for the call about to go out, or why there is none to send.
+
+    Decrypted just before its own request, so a batch never holds a thousand plaintexts.
+    """
+    if token is None:
+        return "", no_token(
+            "This connection has no active API token: issue one or reconnect.", "TOKEN_MISSING"
+        )
+    try:
+        return token.plaintext(), None
+    except TokenDecryptionError:
+        return "", no_token(
+            "The connection's token cannot be decrypted with the configured "
+            "TOKEN_ENCRYPTION_KEYS (a key was retired too soon): restore the key or reissue.",
+            "TOKEN_UNDECRYPTABLE",
+        )
+
+
+def check_status(upstream_id: str, token: CallToken | None) -> StatusResult:
+    """One status call on its own, with httpx's client."""
+    secret, failure = secret_of(token)
+    return failure or client.get_status(upstream_id, secret)
+
+
+def no_token(reason: str, code: str) -> StatusResult:
+    return StatusResult(outcome=Outcome.NO_TOKEN, error_code=code, message=reason)
 
 
 def run_to_completion(coroutine: Coroutine[None, None, T]) -> T:
@@ -204,7 +206,7 @@ def poll_batch(
     """Poll one batch of a sweep and write the results; returns how many were written."""
     pending = set(connection_ids)
     if sweep_id is not None:
-        pending -= written_in_sweep(sweep_id, connection_ids)
+        pending -= HealthCheck.objects.written_in_sweep(sweep_id, connection_ids)
     upstream_ids = dict(
         Connection.objects.filter(pk__any_of=pending)
         .order_by("pk")
@@ -219,23 +221,12 @@ def poll_batch(
             concurrency or settings.POLL_CONCURRENCY,
         )
     )
-    return write_results(dict(zip(order, results, strict=True)), sweep_id=sweep_id)
-
-
-def written_in_sweep(sweep_id: uuid.UUID, connection_ids: Iterable[int]) -> set[int]:
-    """Which of these connections already have their check for the sweep (a redelivery).
-
-    Asked by id range and intersected here: a batch is a run of consecutive due ids, and the
-    range is one index scan, where a list of a thousand ids had PostgreSQL test each of the
-    sweep's checks so far against the whole list (30 ms by the end of a 10,000 sweep).
-    """
-    wanted = set(connection_ids)
-    if not wanted:
-        return set()
-    written = HealthCheck.objects.filter(
-        sweep_id=sweep_id, connection_id__gte=min(wanted), connection_id__lte=max(wanted)
-    ).values_list("connection_id", flat=True)
-    return wanted.intersection(written)
+    recorded = transitions.record(
+        [Observation.of_status_call(pk, result) for pk, result in zip(order, results, strict=True)],
+        source=Source.POLL,
+        sweep_id=sweep_id,
+    )
+    return recorded.checks
 
 
 def poll_one(connection_id: int) -> StatusResult | None:
@@ -246,122 +237,6 @@ def poll_one(connection_id: int) -> StatusResult | None:
     token = ApiToken.objects.current_by_connection([connection_id]).get(connection_id)
     if token is not None:
         ApiToken.objects.filter(pk=token.pk).mark_used()
-    result = client.get_status(connection.upstream_id, token)
-    write_results({connection_id: result}, sweep_id=None, source=Source.CHECK_NOW)
+    result = check_status(connection.upstream_id, token)
+    transitions.record([Observation.of_status_call(connection_id, result)], source=Source.CHECK_NOW)
     return result
-
-
-def write_results(
-    results: dict[int, StatusResult],
-    *,
-    sweep_id: uuid.UUID | None,
-    source: str = Source.POLL,
-    now: datetime | None = None,
-) -> int:
-    """Apply results through the state machine and write everything in one transaction."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # Row locks (PostgreSQL; SQLite serialises writers anyway) make a concurrent redelivery
-        # wait, then find its checks written below and skip them.
-        connections = [
-            PolledConnection(*row)
-            for row in Connection.objects.select_for_update()
-            .filter(pk__any_of=results)
-            .order_by("pk")
-            .values_list("pk", "customer_id", *CONNECTION_FIELDS)
-        ]
-        if sweep_id is not None:
-            done = written_in_sweep(sweep_id, results)
-            connections = [c for c in connections if c.pk not in done]
-        checks, events, errors, backoffs = [], [], [], []
-        updates: dict[tuple, list[int]] = defaultdict(list)
-        for connection in connections:
-            result = results[connection.pk]
-            before = {name: getattr(connection, name) for name in CONNECTION_FIELDS}
-            transition = state.observe(
-                connection,
-                result.outcome,
-                at=now,
-                reason=state.reason_for(result.outcome, result.error_code, result.message),
-                request_id=result.request_id,
-            )
-            changed = tuple(
-                (name, getattr(connection, name))
-                for name in CONNECTION_FIELDS
-                if getattr(connection, name) != before[name]
-            )
-            if changed:
-                updates[changed].append(connection.pk)
-            checks.append(health_check(connection, result, sweep_id, source, now))
-            if transition.changed:
-                events.append(event_for(connection, transition, source))
-            if not result.ok:
-                errors.append(error_log(connection, result, source, now))
-            if result.outcome == Outcome.RATE_LIMITED:
-                until = now + timedelta(seconds=result.retry_after_seconds or 60)
-                backoffs.append(
-                    PollSchedule(connection_id=connection.pk, due_at=until, backoff_until=until)
-                )
-        HealthCheck.objects.insert_rows(checks)
-        # One UPDATE per distinct set of new values: a sweep's observations share `now`, so a
-        # batch of 500 needs a handful of statements where bulk_update builds a CASE per row.
-        for changed, pks in updates.items():
-            Connection.objects.filter(pk__any_of=pks).update(**dict(changed))
-        ConnectionEvent.objects.bulk_create(events, batch_size=500)
-        ErrorLog.objects.bulk_create(errors, batch_size=500)
-        PollSchedule.objects.bulk_create(
-            backoffs,
-            update_conflicts=True,
-            unique_fields=["connection"],
-            update_fields=["due_at", "backoff_until"],
-        )
-        if events:
-            problems.record(events)
-            notifications.after_transitions(events)
-    return len(checks)
-
-
-def health_check(
-    connection: PolledConnection, result: StatusResult, sweep_id, source: str, now
-) -> HealthCheckRow:
-    return HealthCheckRow(
-        connection_id=connection.pk,
-        checked_at=now,
-        sweep_id=sweep_id,
-        source=str(source),
-        outcome=str(result.outcome),
-        status_after=str(connection.health_status),
-        latency_ms=result.latency_ms,
-        http_status=result.http_status,
-        error_code=result.error_code,
-        request_id=result.request_id,
-    )
-
-
-def event_for(
-    connection: PolledConnection, transition: state.Transition, source: str
-) -> ConnectionEvent:
-    return ConnectionEvent(
-        connection_id=connection.pk,
-        created_at=transition.at,
-        from_status=transition.before.status,
-        to_status=transition.after.status,
-        reason=transition.reason[:300],
-        request_id=transition.request_id,
-        source=source,
-    )
-
-
-def error_log(connection: PolledConnection, result: StatusResult, source: str, now) -> ErrorLog:
-    return ErrorLog(
-        created_at=now,
-        customer_id=connection.customer_id,
-        connection_id=connection.pk,
-        source=source,
-        http_status=result.http_status,
-        error_code=result.error_code,
-        error_type=result.error_type,
-        message=result.message or state.Outcome(result.outcome).label,
-        request_id=result.request_id,
-        raw_body=result.raw_body,
-    )

@@ -19,9 +19,11 @@ from django.core import signing
 from django.views.decorators.debug import sensitive_variables
 
 from connections import audit, tokens
+from connections.actors import Actor
 from connections.models import ApiToken, Connection
-from monitoring import client, poller
-from monitoring.state import Outcome
+from health.vocabulary import Outcome
+from monitoring import poller
+from upstream import client
 
 logger = logging.getLogger(__name__)
 
@@ -34,26 +36,33 @@ class ReconnectFailed(Exception):
 
 
 def session_key(connection: Connection) -> str:
+    """Where the view keeps a started reconnect's nonce: the state is bound to that session."""
     return f"reconnect-nonce-{connection.pk}"
 
 
-def authorize_url(connection: Connection, request, redirect_uri: str) -> str:
-    """Where to send the browser: the upstream's sign-in page for this connection."""
+@dataclass(frozen=True)
+class Started:
+    """Where to send the browser, and the nonce its session must hold for the answer."""
+
+    url: str
+    nonce: str
+
+
+def start(connection: Connection, *, actor: Actor, redirect_uri: str) -> Started:
+    """The upstream's sign-in page for this connection, with a signed state naming the actor."""
     nonce = secrets.token_urlsafe(16)
-    request.session[session_key(connection)] = nonce
     state = signing.dumps(
-        {"connection": connection.pk, "user": request.user.pk, "nonce": nonce}, salt=STATE_SALT
+        {"connection": connection.pk, "user": _user_pk(actor), "nonce": nonce}, salt=STATE_SALT
     )
-    audit.record("connection.reconnect_started", connection, request=request)
+    audit.record("connection.reconnect_started", connection, actor=actor)
     query = urlencode(
         {"connection": connection.upstream_id, "state": state, "redirect_uri": redirect_uri}
     )
-    return f"{client.base_url()}/oauth/authorize?{query}"
+    return Started(url=f"{client.base_url()}/oauth/authorize?{query}", nonce=nonce)
 
 
-def check_state(connection: Connection, request, state: str) -> None:
-    """The state must be ours, recent, for this connection, user and browser session, unused."""
-    expected = request.session.pop(session_key(connection), None)
+def check_state(connection: Connection, *, actor: Actor, state: str, expected_nonce) -> None:
+    """The state must be ours, recent, for this connection, actor and browser session, unused."""
     try:
         payload = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE_SECONDS)
     except signing.BadSignature as bad:
@@ -61,15 +70,19 @@ def check_state(connection: Connection, request, state: str) -> None:
             "This sign-in answer is not valid or has expired. Start the reconnect again."
         ) from bad
     if (
-        expected is None
-        or payload.get("nonce") != expected
+        expected_nonce is None
+        or payload.get("nonce") != expected_nonce
         or payload.get("connection") != connection.pk
-        or payload.get("user") != request.user.pk
+        or payload.get("user") != _user_pk(actor)
     ):
         raise ReconnectFailed(
             "This sign-in answer does not belong to this browser session or connection. "
             "Start the reconnect again."
         )
+
+
+def _user_pk(actor: Actor) -> int | None:
+    return actor.user.pk if actor.user is not None else None
 
 
 @dataclass(frozen=True)
@@ -79,13 +92,17 @@ class Reconnected:
 
 
 @sensitive_variables("issued")
-def finish(connection: Connection, request, params, redirect_uri: str) -> Reconnected:
-    """Complete the flow from the upstream's answer; raises ReconnectFailed, changing nothing."""
+def finish(
+    connection: Connection, *, actor: Actor, params, expected_nonce, redirect_uri: str
+) -> Reconnected:
+    """Complete the flow from the upstream's answer (`params`, its query string) and the nonce
+    the browser session held; raises ReconnectFailed, changing nothing."""
     if params.get("error"):
-        check_state_quietly(connection, request)
         reason = params.get("error_description") or params.get("error")
         raise ReconnectFailed(f"The upstream did not authorize the reconnect: {reason}")
-    check_state(connection, request, params.get("state", ""))
+    check_state(
+        connection, actor=actor, state=params.get("state", ""), expected_nonce=expected_nonce
+    )
     code = params.get("code", "")
     if not code:
         raise ReconnectFailed("The upstream sent no authorization code. Start again.")
@@ -94,30 +111,25 @@ def finish(connection: Connection, request, params, redirect_uri: str) -> Reconn
     new = tokens.store_issued(
         connection,
         issued,
-        actor=request.user,
-        request=request,
+        actor=actor,
         label="reconnected",
         action="token.issued_by_reconnect",
     )
     not_revoked = []
     for old in old_tokens:
         try:
-            tokens.revoke_token(old, actor=request.user, request=request)
+            tokens.revoke_token(old, actor=actor)
         except tokens.TokenActionError:
             logger.warning("Reconnect of %s could not revoke token %s", connection.pk, old.pk)
             not_revoked.append(old.pk)
     audit.record(
         "connection.reconnected",
         connection,
-        request=request,
+        actor=actor,
         changes={"new_token": new.pk, "revoked": [t.pk for t in old_tokens], "kept": not_revoked},
     )
     poller.poll_one(connection.pk)
     return Reconnected(new, [old for old in old_tokens if old.pk in not_revoked])
-
-
-def check_state_quietly(connection: Connection, request) -> None:
-    request.session.pop(session_key(connection), None)
 
 
 def exchange_code(code: str, redirect_uri: str) -> client.IssuedToken:

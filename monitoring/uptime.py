@@ -16,10 +16,8 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
-from connections.systems import HealthStatus
+from health.vocabulary import SEVERITY, HealthStatus, Outcome, severity_rank
 from monitoring.models import ConnectionEvent, HealthCheck
-from monitoring.problems import SEVERITY, severity_rank
-from monitoring.state import Outcome
 
 WORST_BY_RANK = {rank: status for status, rank in SEVERITY.items() if status != "unknown"}
 BAR_WIDTH, BAR_GAP, HEIGHT = 10, 2, 28

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import connection, errors, overview, problems, reconnect, webhook
+from monitoring.views import connection, errors, issues, overview, reconnect, webhook
 
 urlpatterns = [
     path("", overview.connection_overview, name="home"),
@@ -23,14 +23,10 @@ urlpatterns = [
         reconnect.connection_reconnect_callback,
         name="connection_reconnect_callback",
     ),
-    path("issues/", problems.problem_list, name="problem_list"),
-    path(
-        "problems/<int:problem_id>/acknowledge/",
-        problems.problem_acknowledge,
-        name="problem_acknowledge",
-    ),
-    path("problems/<int:problem_id>/assign/", problems.problem_assign, name="problem_assign"),
-    path("problems/<int:problem_id>/notes/", problems.problem_note, name="problem_note"),
+    path("issues/", issues.issue_list, name="issue_list"),
+    path("issues/<int:issue_id>/acknowledge/", issues.issue_acknowledge, name="issue_acknowledge"),
+    path("issues/<int:issue_id>/assign/", issues.issue_assign, name="issue_assign"),
+    path("issues/<int:issue_id>/notes/", issues.issue_note, name="issue_note"),
     path("errors/", errors.error_list, name="error_list"),
     path("errors/<int:error_id>/", errors.error_detail, name="error_detail"),
     path("search/", errors.request_search, name="request_search"),

@@ -2,7 +2,7 @@
 
 Verification uses the `standardwebhooks` library (constant-time comparison, 5-minute tolerance
 both ways) against every secret in UNIFIED_WEBHOOK_SECRETS, so a rotation never drops events.
-Processing drives the same health state machine as polling.
+Processing hands its observation to `monitoring.transitions`, the one writer polling uses too.
 """
 
 from __future__ import annotations
@@ -18,18 +18,14 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from connections.models import Connection
-from monitoring import notifications, problems, state
-from monitoring.models import ConnectionEvent, ErrorLog, Source, WebhookEvent
-from monitoring.redaction import redact
-from monitoring.state import Outcome
+from health import state
+from health.vocabulary import Outcome
+from monitoring import transitions
+from monitoring.models import ErrorLog, Source, WebhookEvent
+from monitoring.transitions import Observation
+from upstream.protocol import outcome_of_status
+from upstream.redaction import redact
 
-STATUS_OUTCOMES = {
-    "active": Outcome.OK,
-    "syncing": Outcome.OK,
-    "requires_reauth": Outcome.REAUTH,
-    "error": Outcome.UPSTREAM_ERROR,
-    "disconnected": Outcome.DISCONNECTED,
-}
 KNOWN_TYPES = {
     "connection.status_changed",
     "connection.reauth_required",
@@ -135,23 +131,25 @@ def apply(event: WebhookEvent, payload: dict) -> str:
         return f"Unknown event type {kind[:60]!r}."
     if event.connection_id is None:
         return "No connection with this connection_id."
-    connection = Connection.objects.select_for_update().get(pk=event.connection_id)
-    problem = data.get("error") if isinstance(data.get("error"), dict) else {}
+    connection = Connection.objects.filter(pk=event.connection_id).only("customer_id").first()
+    if connection is None:
+        return "No connection with this connection_id."
+    error_body = data.get("error") if isinstance(data.get("error"), dict) else {}
     if kind in ("sync.failed", "error.occurred"):
         ErrorLog.objects.create(
             customer_id=connection.customer_id,
-            connection=connection,
+            connection_id=connection.pk,
             source=Source.WEBHOOK,
-            error_code=str(problem.get("code") or "")[:64],
-            error_type=str(problem.get("type") or "")[:64],
-            message=str(problem.get("message") or kind)[:2000],
-            request_id=str(problem.get("request_id") or event.webhook_id)[:64],
+            error_code=str(error_body.get("code") or "")[:64],
+            error_type=str(error_body.get("type") or "")[:64],
+            message=str(error_body.get("message") or kind)[:2000],
+            request_id=str(error_body.get("request_id") or event.webhook_id)[:64],
             raw_body=event.raw_body,
         )
     if kind == "error.occurred":
         return ""
     if kind == "connection.status_changed":
-        outcome = STATUS_OUTCOMES.get(data.get("status"))
+        outcome = outcome_of_status(data.get("status"))
         if outcome is None:
             return f"Unknown status {str(data.get('status'))[:40]!r}."
     elif kind == "connection.reauth_required":
@@ -160,35 +158,20 @@ def apply(event: WebhookEvent, payload: dict) -> str:
         outcome = Outcome.OK
     else:
         outcome = Outcome.UPSTREAM_ERROR
-    happened_at = _event_time(payload) or event.received_at
-    if happened_at < connection.status_changed_at:
+    recorded = transitions.record(
+        [
+            Observation(
+                connection_id=connection.pk,
+                outcome=outcome,
+                reason=f"Webhook {kind}: "
+                + state.reason_for(outcome, str(error_body.get("code") or "")),
+                request_id=event.webhook_id[:64],
+                at=_event_time(payload) or event.received_at,
+                unless_older=True,
+            )
+        ],
+        source=Source.WEBHOOK,
+    )
+    if recorded.stale:
         return "Older than the connection's current status."
-    transition = state.observe(
-        connection,
-        outcome,
-        at=happened_at,
-        reason=f"Webhook {kind}: " + state.reason_for(outcome, str(problem.get("code") or "")),
-        request_id=event.webhook_id[:64],
-    )
-    connection.save(
-        update_fields=[
-            "health_status",
-            "status_changed_at",
-            "last_checked_at",
-            "last_success_at",
-            "consecutive_failures",
-        ]
-    )
-    if transition.changed:
-        created = ConnectionEvent.objects.create(
-            connection=connection,
-            created_at=transition.at,
-            from_status=transition.before.status,
-            to_status=transition.after.status,
-            reason=transition.reason[:300],
-            request_id=transition.request_id,
-            source=Source.WEBHOOK,
-        )
-        problems.record([created])
-        notifications.after_transitions([created])
     return ""

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connections.crypto import TokenDecryptionError
 from connections.models import ApiToken, Connection
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from sandbox.models import Fault, SandboxConnection, SandboxToken, hash_token
 
 # The fault that makes real polling show the seeded status (degraded flickers, as flaky does).
@@ -38,8 +38,9 @@ def honoured_token(connection: Connection) -> ApiToken | None:
     return None
 
 
-def seed_counterpart(connection: Connection, index: int) -> SandboxConnection:
-    choices = FAULTS_FOR_STATUS[HealthStatus(connection.health_status)]
+def seed_counterpart(connection: Connection, status: str, index: int) -> SandboxConnection:
+    """The sandbox side of a demo connection meant to show `status`."""
+    choices = FAULTS_FOR_STATUS[HealthStatus(status)]
     fault, parameters = choices[index % len(choices)]
     upstream, _ = SandboxConnection.objects.update_or_create(
         upstream_id=connection.upstream_id,
@@ -59,9 +60,8 @@ def seed_counterpart(connection: Connection, index: int) -> SandboxConnection:
     return upstream
 
 
-def seed_counterparts(connections) -> int:
-    count = 0
-    for index, connection in enumerate(connections):
-        seed_counterpart(connection, index)
-        count += 1
-    return count
+def seed_counterparts(connections: list[tuple[Connection, str]]) -> int:
+    """Each (connection, status it is meant to show) gets its counterpart."""
+    for index, (connection, status) in enumerate(connections):
+        seed_counterpart(connection, status, index)
+    return len(connections)

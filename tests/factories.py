@@ -6,7 +6,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from connections.models import ApiToken, Connection, Customer, Role, User
-from connections.systems import Environment, HealthStatus, System
+from connections.systems import Environment, System
+from health.vocabulary import HealthStatus
 
 
 class CustomerFactory(DjangoModelFactory):

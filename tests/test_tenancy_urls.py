@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from connections.actors import Actor
 from tests.factories import ApiTokenFactory
-from tests.monitoring.factories import ErrorLogFactory, ProblemFactory
+from tests.monitoring.factories import ErrorLogFactory, IssueFactory
 
 # URLs anyone may reach without signing in (they authenticate by other means or not at all).
 PUBLIC_URL_NAMES = {"login", "logout"}
@@ -30,7 +31,7 @@ class World:
     customer_b: object
     connection_b: object
     token_b: object
-    problem_b: object
+    issue_b: object
     error_b: object
 
 
@@ -40,7 +41,7 @@ FOREIGN_VALUES = {
     "customer_slug": lambda w: w.customer_b.slug,
     "customer_id": lambda w: w.customer_b.pk,
     "token_id": lambda w: w.token_b.pk,
-    "problem_id": lambda w: w.problem_b.pk,
+    "issue_id": lambda w: w.issue_b.pk,
     "error_id": lambda w: w.error_b.pk,
     # A real entity on customer B's connection: the 404 must come from tenancy, not the name.
     "entity": lambda w: "purchase_order",
@@ -52,7 +53,9 @@ def foreign_mapping_version(connection):
     from mappings import versions
     from mappings.spec import EMPTY_SPEC
 
-    return versions.save(connection, "purchase_order", EMPTY_SPEC, base_number=None)
+    return versions.save(
+        connection, "purchase_order", EMPTY_SPEC, base_number=None, actor=Actor.system()
+    )
 
 
 def walk(resolver: URLResolver, prefix: str = "", namespace: str | None = None):
@@ -91,7 +94,7 @@ def world(customer_b, connection_b):
         customer_b=customer_b,
         connection_b=connection_b,
         token_b=ApiTokenFactory(connection=connection_b),
-        problem_b=ProblemFactory(connection=connection_b),
+        issue_b=IssueFactory(connection=connection_b),
         error_b=ErrorLogFactory(connection=connection_b, request_id="req_borealis_secret"),
     )
 

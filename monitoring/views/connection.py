@@ -13,11 +13,12 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from connections import audit
+from connections.actors import Actor
 from connections.models import ApiToken, Connection
 from connections.tenancy import get_scoped_or_404, scoped
 from monitoring import uptime
-from monitoring.forms import ProblemNoteForm
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Problem
+from monitoring.forms import IssueNoteForm
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue
 
 logger = logging.getLogger(__name__)
 CHECK_GIVE_UP_AFTER = timedelta(seconds=30)
@@ -31,23 +32,23 @@ def scoped_connection(request, connection_id: int) -> Connection:
 def connection_detail(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     user = request.user
-    problem = scoped(Problem.objects.select_related("assignee"), user).current_for(connection)
+    issue = scoped(Issue.objects.select_related("assignee"), user).current_for(connection)
     context = {
         "connection": connection,
         "strips": [uptime.strip(connection, "hour", 24), uptime.strip(connection, "day", 30)],
         "events": scoped(ConnectionEvent, user).filter(connection=connection)[:15],
         "checks": scoped(HealthCheck, user).filter(connection=connection)[:10],
         "errors": scoped(ErrorLog, user).filter(connection=connection).newest_first()[:10],
-        "problem": problem,
-        "notes": list(problem.notes.select_related("author")) if problem else [],
-        "note_form": ProblemNoteForm(),
+        "issue": issue,
+        "notes": list(issue.notes.select_related("author")) if issue else [],
+        "note_form": IssueNoteForm(),
         "tokens": (
             scoped(ApiToken, user).filter(connection=connection).order_by("-created_at")[:5]
             if user.is_platform_staff
             else []
         ),
     }
-    return render(request, "connections/connection_detail.html", context)
+    return render(request, "monitoring/connection_detail.html", context)
 
 
 @login_required
@@ -87,7 +88,7 @@ def queue_check(request, connection: Connection):
             messages.error(request, failure)
             return redirect("connection_detail", connection_id=connection.pk)
         return render_check(request, connection, state="failed", since=since, failure=failure)
-    audit.record("connection.check_requested", connection, request=request)
+    audit.record("connection.check_requested", connection, actor=Actor.from_request(request))
     if not request.htmx:
         messages.success(request, "Check queued: the result appears in the latest checks.")
         return redirect("connection_detail", connection_id=connection.pk)

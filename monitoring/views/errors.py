@@ -15,7 +15,7 @@ from monitoring.models import ErrorLog
 
 @login_required
 def error_list(request):
-    filterset, errors = error_log.filtered_errors(request, request.GET)
+    filterset, errors = error_log.filtered_errors(request.user, request.GET)
     if request.GET.get("format") == "csv":
         return csv_export(errors)
     try:
@@ -61,5 +61,5 @@ def request_search(request):
     if len(lookup.errors) == 1:
         return redirect("error_detail", error_id=lookup.errors[0].pk)
     # A miss is a search result (200), not a missing page: it says so and offers the nearest ids.
-    status = 400 if lookup.problem else 200
+    status = 400 if lookup.invalid else 200
     return render(request, "monitoring/request_search.html", {"lookup": lookup}, status=status)

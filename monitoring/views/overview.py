@@ -17,7 +17,7 @@ def connection_overview(request):
 
     The table's partial also carries the tiles out of band, so their counts stay current too.
     """
-    board = overview(request, request.GET)
+    board = overview(request.user, request.GET)
     context = {"board": board, "page": board.page, "filterset": board.filterset}
     partial = (
         request.htmx

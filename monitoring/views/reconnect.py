@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from connections.actors import Actor
 from monitoring import reconnect
 from monitoring.views.connection import scoped_connection
 
@@ -19,14 +20,26 @@ def connection_reconnect(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     if request.method == "GET":
         return render(request, "monitoring/reconnect.html", {"connection": connection})
-    return redirect(reconnect.authorize_url(connection, request, callback_uri(request, connection)))
+    started = reconnect.start(
+        connection,
+        actor=Actor.from_request(request),
+        redirect_uri=callback_uri(request, connection),
+    )
+    request.session[reconnect.session_key(connection)] = started.nonce
+    return redirect(started.url)
 
 
 @login_required
 def connection_reconnect_callback(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     try:
-        done = reconnect.finish(connection, request, request.GET, callback_uri(request, connection))
+        done = reconnect.finish(
+            connection,
+            actor=Actor.from_request(request),
+            params=request.GET,
+            expected_nonce=request.session.pop(reconnect.session_key(connection), None),
+            redirect_uri=callback_uri(request, connection),
+        )
     except reconnect.ReconnectFailed as failure:
         messages.error(request, f"{connection.display_name} was not reconnected. {failure}")
         return redirect("connection_detail", connection_id=connection.pk)

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import poller
 from sandbox.models import Fault, SandboxConnection
 from tests.factories import linked_connection
@@ -121,15 +121,15 @@ def test_support_checks_now_and_the_result_swaps_in_from_a_real_worker(
     assert page.evaluate("window.patchbayNotReloaded") is True
     page.reload()
     expect(page.locator("#latest-checks")).to_contain_text("Check now")
-    expect(page.get_by_role("heading", name="Problem: Degraded", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Issue: Degraded", exact=False)).to_be_visible()
     page.get_by_role("button", name="Assign to me").click()
-    expect(page.locator("#problem-panel")).to_contain_text("assignee: sam-support")
+    expect(page.locator("#issue-panel")).to_contain_text("assignee: sam-support")
     page.get_by_label("Add a note").fill("Asked Acme to check their SAP gateway.")
     page.get_by_role("button", name="Add note").click()
-    expect(page.locator("#problem-panel")).to_contain_text("Asked Acme to check their SAP gateway.")
+    expect(page.locator("#issue-panel")).to_contain_text("Asked Acme to check their SAP gateway.")
     page.screenshot(path="/tmp/patchbay-dashboard-detail.png", full_page=True)
     page.get_by_role("link", name="Issues").click()
-    expect(page.locator("#problem-table")).to_contain_text(connection.display_name)
+    expect(page.locator("#issue-table")).to_contain_text(connection.display_name)
     page.screenshot(path="/tmp/patchbay-dashboard-issues.png", full_page=True)
     page.get_by_role("link", name="Error log").click()
     expect(page.locator("table")).to_contain_text("INTERNAL_ERROR")

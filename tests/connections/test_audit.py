@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from connections import audit
+from connections.actors import Actor
 from connections.models import AuditEvent
 
 
@@ -11,7 +12,9 @@ def test_record_keeps_actor_object_customer_and_request(rf, admin_user, connecti
     request = rf.post("/", REMOTE_ADDR="10.1.2.3")
     request.user = admin_user
     request.request_id = "pb_test"
-    event = audit.record("connection.noted", connection_a, request=request, changes={"note": "x"})
+    event = audit.record(
+        "connection.noted", connection_a, actor=Actor.from_request(request), changes={"note": "x"}
+    )
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.actor, stored.customer, stored.ip_address) == (
         admin_user,
@@ -22,7 +25,7 @@ def test_record_keeps_actor_object_customer_and_request(rf, admin_user, connecti
 
 
 def test_events_cannot_be_changed_or_deleted(db, connection_a):
-    event = audit.record("connection.noted", connection_a)
+    event = audit.record("connection.noted", connection_a, actor=Actor.system())
     event.action = "tampered"
     with pytest.raises(PermissionError):
         event.save()
@@ -36,7 +39,7 @@ def test_events_cannot_be_changed_or_deleted(db, connection_a):
 
 
 def test_admin_site_offers_no_edit_or_delete(client_for, admin_user, connection_a):
-    event = audit.record("connection.noted", connection_a)
+    event = audit.record("connection.noted", connection_a, actor=Actor.system())
     client = client_for(admin_user)
     change_url = reverse("admin:connections_auditevent_change", args=[event.pk])
     assert client.get(change_url).status_code == 200  # viewable

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
 from connections import audit, tokens
+from connections.actors import Actor
 from connections.models import ApiToken, AuditEvent
 from tests.factories import ApiTokenFactory, linked_connection, new_token_plaintext
 
@@ -109,7 +110,7 @@ def error_report_of_a_failed_issue(linked, admin_user) -> str:
     request = RequestFactory().post("/connections/tokens/issue/", {"label": "x"})
     request.user = admin_user
     try:
-        tokens.issue_token(linked, actor=admin_user, request=request, label="x")
+        tokens.issue_token(linked, actor=Actor.from_request(request), label="x")
     except RuntimeError:
         reporter = ExceptionReporter(request, *sys.exc_info())
         return reporter.get_traceback_text() + reporter.get_traceback_html()

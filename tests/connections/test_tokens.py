@@ -11,15 +11,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections import tokens
+from connections.actors import Actor
 from connections.models import ApiToken, AuditEvent, TokenStatus
 from connections.systems import Environment
-from monitoring import client
+from health.vocabulary import Outcome
 from sandbox.models import SandboxToken
 from tests.factories import ApiTokenFactory, linked_connection
+from upstream import client
 
 pytestmark = pytest.mark.usefixtures("sandbox_server")
 
 SHOWN_TOKEN = re.compile(r'<code id="new-token">([^<]+)</code>')
+
+
+def status_with(token) -> Outcome:
+    """What the upstream answers a status call made with this token."""
+    return client.get_status(token.connection.upstream_id, token.plaintext()).outcome
 
 
 def shown_plaintext(response) -> str:
@@ -61,7 +68,7 @@ def test_admin_issues_a_token_and_sees_it_exactly_once(client_for, admin_user, l
     assert stored.connection == linked_a and stored.created_by == admin_user
     assert stored.environment == linked_a.environment
     assert plaintext.encode() not in bytes(stored.ciphertext)
-    assert client.get_status(linked_a.upstream_id, stored).outcome == client.Outcome.OK
+    assert status_with(stored) == Outcome.OK
 
     reloaded = client_.get(reverse("connection_tokens", args=[linked_a.pk]))
     assert plaintext not in reloaded.content.decode()
@@ -101,8 +108,8 @@ def test_rotation_keeps_the_old_token_for_the_overlap_then_revokes_it(
     assert new.rotated_from == old
     assert old.status == TokenStatus.ROTATING_OUT
     assert ApiToken.objects.current_for(linked_a) == new
-    assert client.get_status(linked_a.upstream_id, old).outcome == client.Outcome.OK
-    assert client.get_status(linked_a.upstream_id, new).outcome == client.Outcome.OK
+    assert status_with(old) == Outcome.OK
+    assert status_with(new) == Outcome.OK
 
     with time_machine.travel(timezone.now() + timedelta(hours=5, minutes=59)):
         assert tokens.revoke_rotated_out_tokens() == (0, 0)
@@ -111,14 +118,14 @@ def test_rotation_keeps_the_old_token_for_the_overlap_then_revokes_it(
     old.refresh_from_db()
     assert old.status == TokenStatus.REVOKED and old.revoked_by is None
     assert SandboxToken.objects.get(token_id=old.upstream_token_id).revoked_at is not None
-    assert client.get_status(linked_a.upstream_id, old).outcome == client.Outcome.REAUTH
-    assert client.get_status(linked_a.upstream_id, new).outcome == client.Outcome.OK
+    assert status_with(old) == Outcome.REAUTH
+    assert status_with(new) == Outcome.OK
     assert AuditEvent.objects.filter(action="token.auto_revoked", object_id=str(old.pk)).exists()
 
 
 def test_the_token_list_shows_rotating_out(client_for, admin_user, support_user, linked_a):
     old = ApiToken.objects.get(connection=linked_a)
-    tokens.rotate_token(old, actor=admin_user)
+    tokens.rotate_token(old, actor=Actor(admin_user))
     body = client_for(support_user).get(reverse("token_list")).content.decode()
     assert "Rotating out" in body and "Active" in body
     filtered = client_for(support_user).get(reverse("token_list"), {"status": "rotating_out"})
@@ -127,9 +134,9 @@ def test_the_token_list_shows_rotating_out(client_for, admin_user, support_user,
 
 def test_rotating_twice_is_refused(admin_user, linked_a):
     old = ApiToken.objects.get(connection=linked_a)
-    tokens.rotate_token(old, actor=admin_user)
+    tokens.rotate_token(old, actor=Actor(admin_user))
     with pytest.raises(tokens.TokenActionError, match="already been rotated"):
-        tokens.rotate_token(old, actor=admin_user)
+        tokens.rotate_token(old, actor=Actor(admin_user))
     assert ApiToken.objects.filter(connection=linked_a).count() == 2
 
 
@@ -139,7 +146,7 @@ def test_a_rotation_the_upstream_refuses_leaves_the_old_token_as_it_was(
     old = ApiToken.objects.get(connection=linked_a)
     settings.UNIFIED_API_BASE_URL = "http://127.0.0.1:9/v1"
     with pytest.raises(tokens.TokenActionError, match="did not issue a token"):
-        tokens.rotate_token(old, actor=admin_user)
+        tokens.rotate_token(old, actor=Actor(admin_user))
     old.refresh_from_db()
     assert old.status == TokenStatus.ACTIVE and old.rotate_out_at is None
     assert ApiToken.objects.filter(connection=linked_a).count() == 1
@@ -153,7 +160,7 @@ def test_concurrent_rotate_clicks_give_one_new_token(admin_user, linked_a):
     def click():
         start.wait()
         try:
-            tokens.rotate_token(ApiToken.objects.get(pk=old.pk), actor=admin_user)
+            tokens.rotate_token(ApiToken.objects.get(pk=old.pk), actor=Actor(admin_user))
             outcomes.append("rotated")
         except tokens.TokenActionError:
             outcomes.append("refused")
@@ -185,7 +192,7 @@ def test_revoke_now_confirms_then_revokes_upstream_and_locally(client_for, admin
     assert "No credentials" in body
     token.refresh_from_db()
     assert token.status == TokenStatus.REVOKED and token.revoked_by == admin_user
-    assert client.get_status(linked_a.upstream_id, token).outcome == client.Outcome.REAUTH
+    assert status_with(token) == Outcome.REAUTH
     assert ApiToken.objects.current_for(linked_a) is None
 
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth
 
+from connections.actors import Actor
 from mappings import versions
 from mappings.api import api
 from tests.factories import ApiTokenFactory, ConnectionFactory, new_token_plaintext
@@ -49,7 +50,7 @@ def transform(client, connection, plaintext, records, entity="purchase_order"):
 
 
 def test_effective_mapping_lists_fields_with_their_origin(client, sandbox_a, token_a, plaintext):
-    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0, actor=Actor.system())
     assert token_a.last_used_at is None
     body = client.get(url(sandbox_a), **bearer(plaintext)).json()
     token_a.refresh_from_db()
@@ -96,7 +97,7 @@ def test_transform_maps_each_record_and_reports_problems_per_record(
 def test_a_save_applies_to_the_very_next_call(client, sandbox_a, token_a, plaintext):
     sample = versions.current(sandbox_a, "purchase_order").catalog.samples[0]
     before = transform(client, sandbox_a, plaintext, [sample]).json()
-    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0, actor=Actor.system())
     after = transform(client, sandbox_a, plaintext, [sample]).json()
     assert before["results"][0]["record"]["vendor_id"] == "17300001"
     assert (after["version"], after["results"][0]["record"]["vendor_id"]) == (1, "Vendor 17300001")
@@ -220,7 +221,7 @@ def test_the_openapi_schema_is_served_and_describes_both_operations(client):
 
 @pytest.fixture
 def remapped_sandbox(sandbox_a):
-    versions.save(sandbox_a, "purchase_order", REMAP, base_number=None)
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=None, actor=Actor.system())
     return sandbox_a
 
 
@@ -269,7 +270,7 @@ def test_schemathesis_finds_no_server_error(
 def test_a_transform_costs_the_same_few_queries_for_any_number_of_records(
     client, sandbox_a, token_a, plaintext, django_assert_max_num_queries
 ):
-    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    versions.save(sandbox_a, "purchase_order", REMAP, base_number=0, actor=Actor.system())
     samples = versions.current(sandbox_a, "purchase_order").catalog.samples
     with django_assert_max_num_queries(3):
         response = transform(client, sandbox_a, plaintext, samples * 300)

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from connections.actors import Actor
 from connections.models import AuditEvent
 from mappings import versions
 from mappings.models import MappingVersion
@@ -136,7 +137,9 @@ def test_a_save_after_someone_elses_shows_both_and_overwrites_nothing(
 ):
     opened = draft(sandbox_a, **{"field.currency.path": "supplier.name"})
     theirs = {"overrides": {"approved": {"path": "approved", "transform": {}, "enabled": False}}}
-    versions.save(sandbox_a, "purchase_order", theirs, base_number=0, author=admin_user, note="Off")
+    versions.save(
+        sandbox_a, "purchase_order", theirs, base_number=0, actor=Actor(admin_user), note="Off"
+    )
     response = client_for(member_a).post(editor_url(sandbox_a, "mapping_save"), opened)
     assert response.status_code == 409
     body = response.content.decode()
@@ -158,8 +161,8 @@ def test_history_diff_and_rollback(client_for, member_a, sandbox_a):
     remap = {
         "overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}}
     }
-    first = versions.save(sandbox_a, "purchase_order", remap, base_number=0, author=member_a)
-    versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=1, author=member_a)
+    first = versions.save(sandbox_a, "purchase_order", remap, base_number=0, actor=Actor(member_a))
+    versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=1, actor=Actor(member_a))
     body = client.get(editor_url(sandbox_a, "mapping_history")).content.decode()
     assert "Version 1 → version 2" in body
     assert "supplier.name" in body and "supplier.id" in body
@@ -179,12 +182,12 @@ def test_export_then_import_round_trips(client_for, member_a, sandbox_a):
         "overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}},
         "custom_fields": [{"name": "plant", "path": "custom.plant_section", "transform": {}}],
     }
-    versions.save(sandbox_a, "purchase_order", remap, base_number=0)
+    versions.save(sandbox_a, "purchase_order", remap, base_number=0, actor=Actor.system())
     exported = client.get(editor_url(sandbox_a, "mapping_export"))
     assert exported["Content-Disposition"].startswith("attachment;")
     document = json.loads(exported.content)
     assert document["format"] == "patchbay.mapping/1" and document["version"] == 1
-    versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=1)
+    versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=1, actor=Actor.system())
     response = client.post(
         editor_url(sandbox_a, "mapping_import"), {"mapping_json": json.dumps(document)}
     )
@@ -254,8 +257,8 @@ def test_copy_from_another_connection_of_the_same_system_and_customer(
     remap = {
         "overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}}
     }
-    versions.save(other, "purchase_order", remap, base_number=0)
-    versions.save(foreign, "purchase_order", remap, base_number=0)
+    versions.save(other, "purchase_order", remap, base_number=0, actor=Actor.system())
+    versions.save(foreign, "purchase_order", remap, base_number=0, actor=Actor.system())
     client = client_for(member_a)
     body = client.get(editor_url(sandbox_a)).content.decode()
     assert "Acme 2" in body and foreign.display_name not in body
@@ -299,7 +302,9 @@ def test_the_editor_page_runs_a_bounded_number_of_queries(
 ):
     client = client_for(member_a)
     for _ in range(3):
-        versions.save(sandbox_a, "purchase_order", EMPTY_SPEC, base_number=None)
+        versions.save(
+            sandbox_a, "purchase_order", EMPTY_SPEC, base_number=None, actor=Actor.system()
+        )
     with django_assert_max_num_queries(12):
         assert client.get(editor_url(sandbox_a)).status_code == 200
 
@@ -308,7 +313,7 @@ def test_roll_back_to_the_system_defaults(client_for, member_a, sandbox_a):
     remap = {
         "overrides": {"vendor_id": {"path": "supplier.name", "transform": {}, "enabled": True}}
     }
-    versions.save(sandbox_a, "purchase_order", remap, base_number=0, author=member_a)
+    versions.save(sandbox_a, "purchase_order", remap, base_number=0, actor=Actor(member_a))
     client = client_for(member_a)
     response = client.post(editor_url(sandbox_a, "mapping_restore_defaults"))
     assert response.status_code == 302
@@ -322,8 +327,8 @@ def test_roll_back_to_the_system_defaults(client_for, member_a, sandbox_a):
 def test_the_mapping_index_lists_every_entity_with_its_current_version(
     client_for, member_a, sandbox_a
 ):
-    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=0)
-    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=1)
+    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=0, actor=Actor.system())
+    versions.save(sandbox_a, "work_order", EMPTY_SPEC, base_number=1, actor=Actor.system())
     body = client_for(member_a).get(reverse("mapping_index", args=[sandbox_a.pk])).content.decode()
     for label in ["Purchase order", "Work order", "Inventory item", "Asset", "Vendor"]:
         assert label in body

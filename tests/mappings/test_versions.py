@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from connections.actors import Actor
 from connections.models import AuditEvent
 from mappings import versions
 from mappings.models import MappingVersion
@@ -31,7 +32,7 @@ def test_a_connection_starts_on_the_defaults(connection):
 
 def test_save_makes_a_version_with_author_note_and_an_audit_event(connection, member_a):
     version = versions.save(
-        connection, "purchase_order", REMAP, base_number=0, author=member_a, note="Use names"
+        connection, "purchase_order", REMAP, base_number=0, actor=Actor(member_a), note="Use names"
     )
     assert (version.number, version.author, version.note) == (1, member_a, "Use names")
     mapping = versions.current(connection, "purchase_order")
@@ -45,9 +46,13 @@ def test_save_makes_a_version_with_author_note_and_an_audit_event(connection, me
 
 
 def test_a_save_based_on_an_old_version_conflicts_and_writes_nothing(connection, member_a):
-    theirs = versions.save(connection, "purchase_order", REMAP, base_number=0, author=member_a)
+    theirs = versions.save(
+        connection, "purchase_order", REMAP, base_number=0, actor=Actor(member_a)
+    )
     with pytest.raises(versions.Conflict) as raised:
-        versions.save(connection, "purchase_order", EMPTY_SPEC, base_number=0, author=member_a)
+        versions.save(
+            connection, "purchase_order", EMPTY_SPEC, base_number=0, actor=Actor(member_a)
+        )
     assert raised.value.latest == theirs
     assert MappingVersion.objects.count() == 1
     assert AuditEvent.objects.filter(action="mapping.save").count() == 1
@@ -56,16 +61,16 @@ def test_a_save_based_on_an_old_version_conflicts_and_writes_nothing(connection,
 def test_an_invalid_mapping_is_refused_whole(connection, member_a):
     bad = {"overrides": {"vendor_id": {"path": "nope", "transform": {}, "enabled": True}}}
     with pytest.raises(versions.InvalidMapping) as raised:
-        versions.save(connection, "purchase_order", bad, base_number=0, author=member_a)
+        versions.save(connection, "purchase_order", bad, base_number=0, actor=Actor(member_a))
     assert list(raised.value.errors) == ["vendor_id"]
     assert not MappingVersion.objects.exists()
     assert not AuditEvent.objects.exists()
 
 
 def test_rollback_is_a_new_version_with_the_old_spec(connection, member_a):
-    first = versions.save(connection, "purchase_order", REMAP, base_number=0, author=member_a)
-    versions.save(connection, "purchase_order", EMPTY_SPEC, base_number=1, author=member_a)
-    restored = versions.rollback(first, author=member_a)
+    first = versions.save(connection, "purchase_order", REMAP, base_number=0, actor=Actor(member_a))
+    versions.save(connection, "purchase_order", EMPTY_SPEC, base_number=1, actor=Actor(member_a))
+    restored = versions.rollback(first, actor=Actor(member_a))
     assert (restored.number, restored.spec, restored.rollback_of) == (3, REMAP, first)
     assert restored.note == "Rollback to version 1"
     assert AuditEvent.objects.filter(action="mapping.rollback").count() == 1
@@ -88,7 +93,7 @@ def test_diff_says_what_changed_field_by_field(connection):
 def test_versions_are_scoped_to_the_customer(connection, member_a, member_b, admin_user):
     from connections.tenancy import scoped
 
-    versions.save(connection, "purchase_order", REMAP, base_number=0, author=member_a)
+    versions.save(connection, "purchase_order", REMAP, base_number=0, actor=Actor(member_a))
     assert scoped(MappingVersion, member_a).count() == 1
     assert scoped(MappingVersion, admin_user).count() == 1
     assert scoped(MappingVersion, member_b).count() == 0
@@ -97,7 +102,7 @@ def test_versions_are_scoped_to_the_customer(connection, member_a, member_b, adm
 def test_the_admin_shows_versions_but_never_edits_or_deletes_them(
     client_for, admin_user, sandbox_a
 ):
-    version = versions.save(sandbox_a, "purchase_order", REMAP, base_number=0)
+    version = versions.save(sandbox_a, "purchase_order", REMAP, base_number=0, actor=Actor.system())
     client = client_for(admin_user)
     change_url = reverse("admin:mappings_mappingversion_change", args=[version.pk])
     assert client.get(change_url).status_code == 200

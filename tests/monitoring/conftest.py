@@ -1,6 +1,6 @@
 import pytest
 
-from monitoring import client, poller
+from monitoring import poller
 
 
 def status_in_a_sweep(upstream_id, token):
@@ -11,4 +11,4 @@ def status_in_a_sweep(upstream_id, token):
 @pytest.fixture(params=["one call", "sweep"])
 def get_status(request):
     """A status call on its own ("Check now", httpx's client) or in a sweep."""
-    return client.get_status if request.param == "one call" else status_in_a_sweep
+    return poller.check_status if request.param == "one call" else status_in_a_sweep

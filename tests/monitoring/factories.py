@@ -1,12 +1,11 @@
-"""Factories for monitoring history: checks, status changes, error log rows and problems."""
+"""Factories for monitoring history: checks, status changes, error log rows and issues."""
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from connections.systems import HealthStatus
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Problem, Source
-from monitoring.state import Outcome
+from health.vocabulary import HealthStatus, Outcome
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue, Source
 from tests.factories import ConnectionFactory
 
 
@@ -50,9 +49,9 @@ class ErrorLogFactory(DjangoModelFactory):
     request_id = factory.Sequence(lambda n: f"req_{n:024x}")
 
 
-class ProblemFactory(DjangoModelFactory):
+class IssueFactory(DjangoModelFactory):
     class Meta:
-        model = Problem
+        model = Issue
 
     connection = factory.SubFactory(ConnectionFactory)
     opened_by = factory.SubFactory(

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import AuditEvent
-from connections.systems import Environment, HealthStatus, System
-from monitoring import problems
-from monitoring.models import Problem, ProblemState
-from monitoring.state import Outcome
+from connections.systems import Environment, System
+from health.vocabulary import HealthStatus, Outcome
+from monitoring import issues
+from monitoring.models import Issue, IssueState
 from tests.factories import ConnectionFactory
 from tests.monitoring.factories import (
     ConnectionEventFactory,
@@ -251,67 +251,67 @@ def test_detail_queries_stay_constant(
         ConnectionEventFactory(connection=connection_a,
                                created_at=timezone.now() - timedelta(days=day))  # fmt: skip
     client = client_for(support_user)
-    client.get(reverse("connection_detail", args=[connection_a.pk]))  # problems caught up
+    client.get(reverse("connection_detail", args=[connection_a.pk]))  # issues caught up
     with django_assert_max_num_queries(15):
         client.get(reverse("connection_detail", args=[connection_a.pk]))
 
 
-def open_problem(connection):
-    problems.record([ConnectionEventFactory(connection=connection, to_status=HealthStatus.ERROR)])
-    return Problem.objects.get(connection=connection)
+def open_issue(connection):
+    issues.record([ConnectionEventFactory(connection=connection, to_status=HealthStatus.ERROR)])
+    return Issue.objects.get(connection=connection)
 
 
 def test_support_acknowledges_assigns_and_notes_with_htmx_and_audit(
     client_for, support_user, connection_a
 ):
-    problem = open_problem(connection_a)
+    issue = open_issue(connection_a)
     client = client_for(support_user)
-    hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "problem-panel"}
-    body = client.post(reverse("problem_acknowledge", args=[problem.pk]), **hx).content.decode()
+    hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "issue-panel"}
+    body = client.post(reverse("issue_acknowledge", args=[issue.pk]), **hx).content.decode()
     assert "Acknowledged" in body and "acknowledged by sam-support" in body
-    body = client.post(reverse("problem_assign", args=[problem.pk]), **hx).content.decode()
+    body = client.post(reverse("issue_assign", args=[issue.pk]), **hx).content.decode()
     assert "assignee: <strong>sam-support</strong>" in body
     body = client.post(
-        reverse("problem_note", args=[problem.pk]), {"body": "Called Acme's IT"}, **hx
+        reverse("issue_note", args=[issue.pk]), {"body": "Called Acme's IT"}, **hx
     ).content.decode()
     assert "Called Acme&#x27;s IT" in body
-    problem.refresh_from_db()
-    assert problem.state == ProblemState.ACKNOWLEDGED and problem.assignee == support_user
+    issue.refresh_from_db()
+    assert issue.state == IssueState.ACKNOWLEDGED and issue.assignee == support_user
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"problem.acknowledged", "problem.assigned", "problem.noted"} <= actions
+    assert {"issue.acknowledged", "issue.assigned", "issue.noted"} <= actions
 
 
 def test_an_empty_note_and_a_second_acknowledge_are_refused_clearly(
     client_for, support_user, connection_a
 ):
-    problem = open_problem(connection_a)
+    issue = open_issue(connection_a)
     client = client_for(support_user)
     hx = {"HTTP_HX_REQUEST": "true"}
-    body = client.post(reverse("problem_note", args=[problem.pk]), {"body": " "}, **hx)
+    body = client.post(reverse("issue_note", args=[issue.pk]), {"body": " "}, **hx)
     assert "Write a note of at most 2000 characters." in body.content.decode()
-    client.post(reverse("problem_acknowledge", args=[problem.pk]))
-    again = client.post(reverse("problem_acknowledge", args=[problem.pk]), follow=True)
-    assert "This problem is already acknowledged." in again.content.decode()
+    client.post(reverse("issue_acknowledge", args=[issue.pk]))
+    again = client.post(reverse("issue_acknowledge", args=[issue.pk]), follow=True)
+    assert "This issue is already acknowledged." in again.content.decode()
 
 
 def test_actions_need_csrf(support_user, connection_a):
     from django.test import Client
 
-    problem = open_problem(connection_a)
+    issue = open_issue(connection_a)
     client = Client(enforce_csrf_checks=True)
     client.force_login(support_user)
-    assert client.post(reverse("problem_acknowledge", args=[problem.pk])).status_code == 403
+    assert client.post(reverse("issue_acknowledge", args=[issue.pk])).status_code == 403
     assert client.post(reverse("connection_check", args=[connection_a.pk])).status_code == 403
-    problem.refresh_from_db()
-    assert problem.state == ProblemState.OPEN
+    issue.refresh_from_db()
+    assert issue.state == IssueState.OPEN
 
 
-def test_members_cannot_act_on_problems(client_for, member_a, connection_a):
-    problem = open_problem(connection_a)
-    response = client_for(member_a).post(reverse("problem_acknowledge", args=[problem.pk]))
+def test_members_cannot_act_on_issues(client_for, member_a, connection_a):
+    issue = open_issue(connection_a)
+    response = client_for(member_a).post(reverse("issue_acknowledge", args=[issue.pk]))
     assert response.status_code == 404
-    problem.refresh_from_db()
-    assert problem.state == ProblemState.OPEN
+    issue.refresh_from_db()
+    assert issue.state == IssueState.OPEN
 
 
 def test_the_reauth_banner_names_only_the_members_own_connections(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import error_log
 from monitoring.models import ErrorLog
 from tests.monitoring.factories import (

@@ -13,13 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from connections.systems import HealthStatus
-from monitoring import notifications, poller
-from monitoring.client import StatusResult
-from monitoring.models import Notification
-from monitoring.state import Outcome
+from health.vocabulary import HealthStatus, Outcome
+from monitoring import notifications, transitions
+from monitoring.models import Notification, Source
+from monitoring.transitions import Observation
 from tests.factories import ConnectionFactory, CustomerFactory
 from tests.monitoring.factories import ConnectionEventFactory
+from upstream.client import StatusResult
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -60,12 +60,18 @@ def connection(db, customer_endpoint):
     )
 
 
+def record_results(results):
+    """Poll results through the one write path, as a batch outside any sweep writes them."""
+    transitions.record(
+        [Observation.of_status_call(pk, result) for pk, result in results.items()],
+        source=Source.POLL,
+    )
+
+
 def observe(connection, outcome, captured):
     """One poll result through the real write path, delivering whatever it enqueued."""
     with captured(execute=True):
-        poller.write_results(
-            {connection.pk: StatusResult(outcome=outcome, request_id="req_x")}, sweep_id=None
-        )
+        record_results({connection.pk: StatusResult(outcome=outcome, request_id="req_x")})
 
 
 @pytest.fixture

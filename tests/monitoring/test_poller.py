@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections.models import Connection
-from connections.systems import HealthStatus
-from monitoring import poller
-from monitoring.client import StatusResult
+from health.vocabulary import HealthStatus, Outcome
+from monitoring import poller, transitions
 from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
@@ -24,8 +23,17 @@ from monitoring.models import (
     Source,
     Sweep,
 )
-from monitoring.state import Outcome
+from monitoring.transitions import Observation
 from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
+from upstream.client import StatusResult
+
+
+def record_results(results):
+    """Poll results through the one write path, as a batch outside any sweep writes them."""
+    transitions.record(
+        [Observation.of_status_call(pk, result) for pk, result in results.items()],
+        source=Source.POLL,
+    )
 
 
 def run_sweep(batch_size=100):
@@ -216,7 +224,7 @@ def test_writing_a_batch_takes_the_same_queries_for_5_or_50_recoveries(db):
     def queries_for(count: int) -> int:
         connections = ConnectionFactory.create_batch(count, health_status=HealthStatus.DEGRADED)
         with CaptureQueriesContext(connection) as captured:
-            poller.write_results({c.pk: ok for c in connections}, sweep_id=None)
+            record_results({c.pk: ok for c in connections})
         assert {status_of(c) for c in connections} == {HealthStatus.HEALTHY}
         return len(captured)
 
@@ -239,7 +247,7 @@ def test_telling_and_resolving_episodes_takes_the_same_queries_for_5_or_50(
                 django_capture_on_commit_callbacks(),
                 CaptureQueriesContext(connection) as captured,
             ):
-                poller.write_results({c.pk: result for c in connections}, sweep_id=None)
+                record_results({c.pk: result for c in connections})
             counts.append(len(captured))
         told = Notification.objects.filter(connection__in=connections)
         assert told.filter(kind=Notification.Kind.REAUTH_REQUIRED).count() >= count

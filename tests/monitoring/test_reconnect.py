@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from config.celery import app as celery_app
 from connections.models import ApiToken, AuditEvent
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import poller, reconnect
 from monitoring.models import HealthCheck, Source
 from sandbox.models import Fault, SandboxConnection, SandboxToken

@@ -3,7 +3,7 @@
 import pytest
 from django.db import OperationalError
 
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import poller, tasks
 from monitoring.models import HealthCheck, Sweep
 from tests.factories import linked_connection

@@ -9,7 +9,7 @@ from django.urls import reverse
 from standardwebhooks import Webhook
 
 from config.celery import app as celery_app
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import webhooks
 from monitoring.models import ConnectionEvent, ErrorLog, WebhookEvent
 from sandbox.models import SandboxConnection

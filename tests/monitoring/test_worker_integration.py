@@ -5,7 +5,7 @@ import time
 import pytest
 
 from connections.models import Connection
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import tasks
 from monitoring.models import HealthCheck, Notification, Sweep
 from tests.factories import linked_connection

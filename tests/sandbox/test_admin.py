@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app as celery_app
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring.models import WebhookEvent
 from sandbox.models import SandboxConnection
 from tests.factories import ConnectionFactory

@@ -5,7 +5,7 @@ import io
 from django.core.management import call_command
 
 from connections.models import ApiToken, Connection
-from connections.systems import HealthStatus
+from health.vocabulary import HealthStatus
 from monitoring import poller
 from sandbox.models import SandboxConnection, SandboxToken
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from connections import audit, crypto
+from connections.actors import Actor
 from connections.models import ApiToken
 
 
@@ -64,6 +65,7 @@ class Command(BaseCommand):
         audit.record(
             "tokens.reencrypted",
             None,
+            actor=Actor.system(),
             object_type="connections.apitoken",
             object_id="*",
             object_repr=f"all {total} tokens",

@@ -8,14 +8,11 @@ import pytest
 import respx
 import time_machine
 
-from monitoring import client
-from monitoring.redaction import redact
-from monitoring.state import Outcome
+from health.vocabulary import Outcome
+from upstream import client
+from upstream.redaction import redact
 
-
-class Token:
-    def plaintext(self):
-        return "sbx_secret-value-123"
+SECRET = "sbx_secret-value-123"
 
 
 @pytest.fixture
@@ -27,7 +24,7 @@ def upstream(settings):
 
 def status_of(route, response):
     route.mock(return_value=response)
-    return client.get_status("conn_1", Token())
+    return client.get_status("conn_1", SECRET)
 
 
 @pytest.mark.parametrize(
@@ -80,14 +77,14 @@ def test_retry_after_as_http_date_seconds_or_garbage(upstream):
 
 def test_transport_failures_are_unreachable(upstream):
     upstream.mock(side_effect=httpx.ReadTimeout("slow"))
-    assert client.get_status("conn_1", Token()).error_code == "TIMEOUT"
+    assert client.get_status("conn_1", SECRET).error_code == "TIMEOUT"
     upstream.mock(side_effect=httpx.RemoteProtocolError("bye"))
-    assert client.get_status("conn_1", Token()).outcome == Outcome.UNREACHABLE
+    assert client.get_status("conn_1", SECRET).outcome == Outcome.UNREACHABLE
 
 
 def test_the_token_is_sent_as_bearer_and_never_kept_in_the_result(upstream):
     upstream.mock(return_value=httpx.Response(500, text="echo Bearer sbx_secret-value-123"))
-    result = client.get_status("conn_1", Token())
+    result = client.get_status("conn_1", SECRET)
     assert upstream.calls.last.request.headers["Authorization"] == "Bearer sbx_secret-value-123"
     assert "sbx_secret-value-123" not in repr(result) + result.raw_body
 

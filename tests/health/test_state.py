@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from connections.models import Connection
-from connections.systems import HealthStatus as H
-from monitoring.state import HealthState, Outcome, next_state, observe, reason_for
+from health.state import HealthState, Outcome, next_state, observe, reason_for
+from health.vocabulary import HealthStatus as H
 
 FAILURES = [Outcome.UPSTREAM_ERROR, Outcome.UNREACHABLE, Outcome.PROTOCOL_ERROR, Outcome.PERMISSION]
 

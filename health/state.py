@@ -12,22 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
 
-from connections.systems import HealthStatus
-
-
-class Outcome(models.TextChoices):
-    OK = "ok", "OK"
-    REAUTH = "reauth", "Reauthorization needed"
-    PERMISSION = "permission", "Permission denied"
-    RATE_LIMITED = "rate_limited", "Rate limited"
-    UPSTREAM_ERROR = "upstream_error", "Upstream error"
-    UNREACHABLE = "unreachable", "Unreachable"
-    PROTOCOL_ERROR = "protocol_error", "Protocol error"
-    DISCONNECTED = "disconnected", "Disconnected upstream"
-    NO_TOKEN = "no_token", "No usable token"
-
+from health.vocabulary import HealthStatus, Outcome
 
 # Failures that count towards K; the connection may recover by itself.
 COUNTED_FAILURES = {

@@ -1,4 +1,4 @@
-"""The client against the real sandbox on loopback: every fault becomes the right health result.
+"""Status calls against the real sandbox on loopback: every fault becomes the right health result.
 
 Tests taking the `get_status` fixture (tests/monitoring/conftest.py) run once per way a status
 call goes out: on its own and in a sweep.
@@ -9,10 +9,10 @@ import socket
 import pytest
 from cryptography.fernet import Fernet
 
-from monitoring import client
-from monitoring.state import Outcome
+from health.vocabulary import Outcome
 from sandbox.models import SandboxConnection, SandboxToken
 from tests.factories import ApiTokenFactory, ConnectionFactory, linked_connection
+from upstream import client
 
 
 @pytest.fixture
@@ -120,14 +120,10 @@ def test_issue_then_revoke_a_token_through_the_client(sandbox_server):
     assert issued.id.startswith("tok_") and issued.expires_at is not None
     assert issued.token not in repr(issued)
 
-    class Plain:
-        def plaintext(self):
-            return issued.token
-
-    assert client.get_status("conn_client_tokens", Plain()).outcome == Outcome.OK
+    assert client.get_status("conn_client_tokens", issued.token).outcome == Outcome.OK
     client.revoke_token("conn_client_tokens", issued.id)
     assert SandboxToken.objects.get(token_id=issued.id).revoked_at is not None
-    result = client.get_status("conn_client_tokens", Plain())
+    result = client.get_status("conn_client_tokens", issued.token)
     assert (result.outcome, result.error_code) == (Outcome.REAUTH, "AUTHENTICATION_FAILED")
 
 

@@ -8,13 +8,11 @@ import threading
 
 import pytest
 
-from monitoring import poller, transport
-from monitoring.state import Outcome
+from health.vocabulary import Outcome
+from tests.upstream.conftest import status_in_a_sweep
+from upstream import transport
 
-
-class Token:
-    def plaintext(self):
-        return "sbx_secret-value-123"
+SECRET = "sbx_secret-value-123"
 
 
 @pytest.fixture
@@ -59,7 +57,7 @@ def test_a_gzip_encoded_answer_is_decoded(upstream_answering, get_status):
             "X-Request-ID: req_gzip",
         )
     )
-    result = get_status("conn_1", Token())
+    result = get_status("conn_1", SECRET)
     assert (result.outcome, result.upstream_status, result.request_id) == (
         Outcome.OK,
         "active",
@@ -77,11 +75,11 @@ def test_a_gzip_encoded_answer_is_decoded(upstream_answering, get_status):
 )
 def test_a_broken_answer_is_a_transport_error(upstream_answering, get_status, answer):
     upstream_answering(answer)
-    result = get_status("conn_1", Token())
+    result = get_status("conn_1", SECRET)
     assert (result.outcome, result.error_code) == (Outcome.UNREACHABLE, "TRANSPORT_ERROR")
 
 
 def test_a_sweep_stops_reading_an_answer_too_large_to_hold(upstream_answering):
     upstream_answering(http_answer(b"x" * (transport.MAX_ANSWER_BYTES + 1)))
-    [result] = poller.run_to_completion(poller.poll_concurrently([("conn_1", Token())], 1))
+    result = status_in_a_sweep("conn_1", SECRET)
     assert (result.outcome, result.error_code) == (Outcome.UNREACHABLE, "TRANSPORT_ERROR")

@@ -1,0 +1,24 @@
+"""Monitoring's models, one module per concept; imported here so Django and callers find them."""
+
+from monitoring.models.errors import ErrorLog
+from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckRow, Source
+from monitoring.models.issues import Issue, IssueNote, IssueState
+from monitoring.models.notifications import Notification
+from monitoring.models.polling import PollSchedule, Sweep, SweepLock
+from monitoring.models.webhooks import WebhookEvent
+
+__all__ = [
+    "ConnectionEvent",
+    "ErrorLog",
+    "HealthCheck",
+    "HealthCheckRow",
+    "Issue",
+    "IssueNote",
+    "IssueState",
+    "Notification",
+    "PollSchedule",
+    "Source",
+    "Sweep",
+    "SweepLock",
+    "WebhookEvent",
+]
