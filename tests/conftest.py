@@ -7,7 +7,7 @@ import pytest
 from connections.models import ApiToken
 from tests.factories import ConnectionFactory, CustomerFactory, UserFactory
 
-pytest_plugins = ["tests.live_services"]
+pytest_plugins = ["tests.live_services", "tests.url_coverage"]
 
 
 @pytest.fixture

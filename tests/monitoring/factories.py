@@ -1,10 +1,13 @@
 """Factories for monitoring history: checks, status changes, error log rows and issues."""
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from health.vocabulary import HealthStatus, Outcome
+from monitoring import issues
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue, Source
 from tests.factories import ConnectionFactory
 
@@ -60,3 +63,27 @@ class IssueFactory(DjangoModelFactory):
     opened_at = factory.SelfAttribute("opened_by.created_at")
     status = factory.SelfAttribute("opened_by.to_status")
     severity = 3
+
+
+def record_transition(connection, before, after, minutes_ago=0):
+    """A transition as the state machine's writers record it: the event, then its issue."""
+    event = ConnectionEventFactory(
+        connection=connection,
+        from_status=before,
+        to_status=after,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+    issues.record([event])
+    return event
+
+
+def make_errors(connection, count, *, same_moment=False):
+    now = timezone.now()
+    return [
+        ErrorLogFactory(
+            connection=connection,
+            created_at=now if same_moment else now - timedelta(seconds=index),
+            request_id=f"req_page_{index:04d}",
+        )
+        for index in range(count)
+    ]

@@ -1,4 +1,4 @@
-"""Customer pages. The connection overview and detail live in monitoring/views/ (the dashboard)."""
+"""Customer pages. The connection overview and page live in monitoring/views/ (the dashboard)."""
 
 from __future__ import annotations
 

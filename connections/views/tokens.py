@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from connections import tokens
+from connections import tokens as token_actions
 from connections.actors import Actor
 from connections.forms import IssueTokenForm, RotateTokenForm, TokenFilterForm
 from connections.models import ApiToken, Connection, Customer
@@ -73,7 +73,7 @@ def connection_tokens(request, connection_id: int):
         {
             "connection": connection,
             "tokens": token_rows,
-            "has_active_token": any(row.status in tokens.USABLE for row in token_rows),
+            "has_active_token": any(row.status in token_actions.USABLE for row in token_rows),
             "issue_form": IssueTokenForm(),
             "nonce": new_form_nonce(request) if request.user.is_platform_admin else "",
             "expiring_before": expiring_before(),
@@ -98,13 +98,13 @@ def issue_token(request, connection_id: int):
         return redirect("connection_tokens", connection_id=connection.pk)
     days = form.cleaned_data["expires_in_days"]
     try:
-        issued = tokens.issue_token(
+        issued = token_actions.issue_token(
             connection,
             actor=Actor.from_request(request),
             label=form.cleaned_data["label"],
             expires_in=timedelta(days=days) if days else None,
         )
-    except tokens.TokenActionError as error:
+    except token_actions.TokenActionError as error:
         messages.error(request, str(error))
         return redirect("connection_tokens", connection_id=connection.pk)
     return reveal(request, issued, action="issued")
@@ -137,12 +137,12 @@ def _rotate(request, token: ApiToken):
             status=400,
         )
     try:
-        issued = tokens.rotate_token(
+        issued = token_actions.rotate_token(
             token,
             actor=Actor.from_request(request),
             overlap=timedelta(hours=form.cleaned_data["overlap_hours"]),
         )
-    except tokens.TokenActionError as error:
+    except token_actions.TokenActionError as error:
         messages.error(request, str(error))
         return redirect("connection_tokens", connection_id=token.connection_id)
     return reveal(request, issued, action="rotated", old=token)
@@ -153,8 +153,8 @@ def revoke_token(request, token_id: int):
     token = get_scoped_or_404(ApiToken.objects.for_listing(), request.user, pk=token_id)
     if request.method == "POST":
         try:
-            tokens.revoke_token(token, actor=Actor.from_request(request))
-        except tokens.TokenActionError as error:
+            token_actions.revoke_token(token, actor=Actor.from_request(request))
+        except token_actions.TokenActionError as error:
             messages.error(request, str(error))
         else:
             messages.success(
@@ -167,8 +167,8 @@ def revoke_token(request, token_id: int):
 
 
 @sensitive_variables("issued")
-def reveal(request, issued: tokens.IssuedToken, *, action: str, old: ApiToken | None = None):
-    tokens.record_reveal(issued.token, actor=Actor.from_request(request))
+def reveal(request, issued: token_actions.IssuedToken, *, action: str, old: ApiToken | None = None):
+    token_actions.record_reveal(issued.token, actor=Actor.from_request(request))
     response = render(
         request,
         "connections/token_reveal.html",

@@ -1,0 +1,179 @@
+"""A connection's page: uptime strips, timeline, checks, errors, token metadata; Check now."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from connections.models import AuditEvent
+from health.vocabulary import HealthStatus, Outcome
+from monitoring.models import HealthCheck, Source
+from tests.factories import ConnectionFactory, linked_connection
+from tests.monitoring.factories import (
+    ConnectionEventFactory,
+    ErrorLogFactory,
+    HealthCheckFactory,
+)
+
+
+def make_history(connection):
+    now = timezone.now()
+    for minutes in range(0, 180, 10):
+        HealthCheckFactory(connection=connection, checked_at=now - timedelta(minutes=minutes))
+    HealthCheckFactory(
+        connection=connection,
+        checked_at=now - timedelta(hours=3, minutes=5),
+        outcome=Outcome.UPSTREAM_ERROR,
+        status_after=HealthStatus.ERROR,
+        http_status=500,
+        error_code="INTERNAL_ERROR",
+    )
+    HealthCheckFactory(connection=connection, checked_at=now - timedelta(days=3))
+    ConnectionEventFactory(connection=connection, created_at=now - timedelta(hours=3, minutes=5))
+    ConnectionEventFactory(
+        connection=connection,
+        from_status=HealthStatus.ERROR,
+        to_status=HealthStatus.HEALTHY,
+        reason="OK",
+        created_at=now - timedelta(hours=2, minutes=55),
+    )
+    ErrorLogFactory(connection=connection, request_id="req_detail_error_1")
+
+
+@time_machine.travel(datetime(2026, 6, 15, 12, 30, tzinfo=UTC), tick=False)
+def test_detail_draws_uptime_strips_timeline_checks_and_errors(
+    client_for, support_user, connection_a
+):
+    make_history(connection_a)  # checks every 10 min since 09:40, one failure at 09:25
+    body = (
+        client_for(support_user)
+        .get(reverse("connection_detail", args=[connection_a.pk]))
+        .content.decode()
+    )
+    assert body.count('<svg role="img"') == 2
+    assert body.count('class="bar ') == 24 + 30
+    assert body.count('class="bar bar-error"') == 2  # the failed hour, and its day
+    assert "Jun 15, 09:00–09:59 UTC: 3 checks, 1 failed, worst: Error" in body
+    assert "Jun 15 UTC: 19 checks, 1 failed, worst: Error" in body
+    assert "Jun 12 UTC: 1 checks, 0 failed, worst: Healthy" in body
+    assert "Jun 15, 08:00–08:59 UTC: no checks" in body
+    assert body.count('class="bar bar-none"') == (24 - 4) + (30 - 2)
+    assert "req_detail_error_1" in body
+    assert "Upstream error: INTERNAL_ERROR" in body
+    assert "Check now" in body
+
+
+def test_detail_shows_token_metadata_to_staff_and_never_to_members(
+    client_for, support_user, member_a, connection_a
+):
+    from tests.factories import ApiTokenFactory
+
+    token = ApiTokenFactory(connection=connection_a, label="primary-key")
+    staff_body = (
+        client_for(support_user)
+        .get(reverse("connection_detail", args=[connection_a.pk]))
+        .content.decode()
+    )
+    assert f"…{token.last4}" in staff_body and "primary-key" in staff_body
+    member_body = (
+        client_for(member_a)
+        .get(reverse("connection_detail", args=[connection_a.pk]))
+        .content.decode()
+    )
+    assert "primary-key" not in member_body and "Acknowledge" not in member_body
+
+
+@pytest.mark.parametrize("days", [1, 20])
+def test_detail_queries_stay_constant(
+    client_for, support_user, connection_a, days, django_assert_max_num_queries
+):
+    for day in range(days):
+        make_history(connection_a)
+        ConnectionEventFactory(connection=connection_a,
+                               created_at=timezone.now() - timedelta(days=day))  # fmt: skip
+    client = client_for(support_user)
+    client.get(reverse("connection_detail", args=[connection_a.pk]))  # issues caught up
+    with django_assert_max_num_queries(15):
+        client.get(reverse("connection_detail", args=[connection_a.pk]))
+
+
+@time_machine.travel(datetime(2026, 6, 30, 12, 0, tzinfo=UTC), tick=False)
+def test_days_past_check_retention_take_their_colour_from_status_changes(
+    client_for, support_user, customer_a
+):
+    connection = ConnectionFactory(customer=customer_a,
+                                   created_at=datetime(2026, 5, 1, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.HEALTHY,
+                           to_status=HealthStatus.DEGRADED,
+                           created_at=datetime(2026, 6, 5, 10, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.DEGRADED,
+                           to_status=HealthStatus.DISCONNECTED,
+                           created_at=datetime(2026, 6, 7, 10, tzinfo=UTC))  # fmt: skip
+    ConnectionEventFactory(connection=connection, from_status=HealthStatus.DISCONNECTED,
+                           to_status=HealthStatus.HEALTHY,
+                           created_at=datetime(2026, 6, 8, 9, tzinfo=UTC))  # fmt: skip
+    HealthCheckFactory(connection=connection, checked_at=datetime(2026, 6, 6, 8, tzinfo=UTC),
+                       outcome=Outcome.UPSTREAM_ERROR,
+                       status_after=HealthStatus.ERROR)  # fmt: skip
+    body = (
+        client_for(support_user)
+        .get(reverse("connection_detail", args=[connection.pk]))
+        .content.decode()
+    )
+    from_events = "no checks kept, worst status from its status changes"
+    assert f"Jun 4 UTC: {from_events}: Healthy" in body
+    assert f"Jun 5 UTC: {from_events}: Degraded" in body
+    assert "Jun 6 UTC: 1 checks, 1 failed, worst: Error" in body  # checks win where kept
+    assert f"Jun 7 UTC: {from_events}: Disconnected" in body
+    assert f"Jun 8 UTC: {from_events}: Disconnected" in body  # entered the day disconnected
+    assert f"Jun 9 UTC: {from_events}: Healthy" in body
+    assert body.count('class="bar bar-disconnected from-events"') == 2
+
+
+def test_check_now_stops_waiting_after_thirty_seconds(client_for, support_user, connection_a):
+    client = client_for(support_user)
+    url = reverse("connection_check", args=[connection_a.pk])
+    recent = (timezone.now() - timedelta(seconds=5)).isoformat()
+    waiting = client.get(url, {"since": recent}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Checking Acme SAP production…" in waiting and "load delay:1s" in waiting
+    stale = (timezone.now() - timedelta(seconds=31)).isoformat()
+    late = client.get(url, {"since": stale}, HTTP_HX_REQUEST="true").content.decode()
+    assert "No result after 30 seconds" in late and "hx-trigger" not in late
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the request that queues them: the unit under test is the view, not a worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_check_now_polls_and_swaps_in_the_result(
+    sandbox_server, eager_tasks, client_for, support_user, customer_a
+):
+    connection = linked_connection(customer=customer_a, fault="server_error")
+    client = client_for(support_user)
+    hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "check-now"}
+    pending = client.post(reverse("connection_check", args=[connection.pk]), **hx)
+    body = pending.content.decode()
+    assert f"Checking {connection.display_name}" in body and 'hx-trigger="load delay:1s"' in body
+    poll_url = body.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    done = client.get(poll_url, **hx).content.decode()
+    check = HealthCheck.objects.get(connection=connection)
+    assert check.source == Source.CHECK_NOW
+    assert "Checked just now: Upstream error <code>INTERNAL_ERROR</code> (HTTP 500)" in done
+    assert check.request_id in done
+    assert 'id="connection-status" class="status-line" hx-swap-oob="true"' in done
+    assert AuditEvent.objects.filter(action="connection.check_requested").count() == 1
+
+
+def test_check_now_for_another_customers_connection_is_404(
+    client_for, member_a, connection_b, eager_tasks
+):
+    response = client_for(member_a).post(reverse("connection_check", args=[connection_b.pk]))
+    assert response.status_code == 404
+    assert not HealthCheck.objects.exists()
