@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -177,7 +177,11 @@ class ApiTokenQuerySet(TenantQuerySet):
         }[status]
 
     def for_listing(self) -> ApiTokenQuerySet:
-        return self.select_related("connection__customer", "created_by", "revoked_by")
+        """With what a row shows: its connection and customer, who made and revoked it, and the
+        tokens it replaces and is replaced by (a rotation's two halves link to each other)."""
+        return self.select_related(
+            "connection__customer", "created_by", "revoked_by", "rotated_from", "rotated_to"
+        )
 
     def filtered(
         self, *, customer=None, environment="", status="", expiring=False, q="", warning_days=14
@@ -198,6 +202,11 @@ class ApiTokenQuerySet(TenantQuerySet):
 
     def expiring_before(self, moment) -> ApiTokenQuerySet:
         return self.active().filter(expires_at__lte=moment)
+
+    def expiring_unreplaced(self, moment) -> ApiTokenQuerySet:
+        """Tokens in use that stop working by `moment` and that no rotation has replaced yet:
+        what someone must act on (a rotated-out token's successor already took over)."""
+        return self.expiring_before(moment).filter(rotate_out_at__isnull=True)
 
     def due_for_auto_revoke(self) -> ApiTokenQuerySet:
         """Rotated-out tokens past their overlap; only those whose successor really exists."""
@@ -240,7 +249,9 @@ class ApiToken(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="tokens")
     environment = models.CharField(max_length=16, choices=Environment.choices)
-    label = models.CharField(max_length=100, blank=True)
+    label = models.CharField(
+        max_length=100, help_text="What the token is for, e.g. ERP nightly sync."
+    )
     upstream_token_id = models.CharField(max_length=100, blank=True)
     ciphertext = models.BinaryField(editable=False)
     fingerprint = models.CharField(max_length=64, unique=True, editable=False)
@@ -261,6 +272,12 @@ class ApiToken(models.Model):
     rotate_out_at = models.DateTimeField(
         null=True, blank=True, help_text="When a rotated-out token is revoked automatically."
     )
+    expiry_announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the customer's contact was told this token expires soon (told once).",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -268,7 +285,8 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"token …{self.last4} for {self.connection_id}"
+        """As every page names it: "token …5q7E of Acme SAP production"."""
+        return f"token …{self.last4} of {self.connection.display_name}"
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.pk} …{self.last4}>"
@@ -303,6 +321,23 @@ class ApiToken(models.Model):
     def short_fingerprint(self) -> str:
         return self.fingerprint[:12]
 
+    @property
+    def lifetime(self) -> timedelta | None:
+        """How long the token was issued to live (None: it never expires), to the nearest hour:
+        the upstream stamps the expiry a moment before Patchbay stamps the creation."""
+        if self.expires_at is None:
+            return None
+        hours = round((self.expires_at - self.created_at).total_seconds() / 3600)
+        return timedelta(hours=max(hours, 1))
+
+    @property
+    def successor(self) -> ApiToken | None:
+        """The token a rotation replaced this one with, if any."""
+        try:
+            return self.rotated_to
+        except ApiToken.DoesNotExist:
+            return None
+
     def set_plaintext(self, plaintext: str) -> None:
         """Encrypt `plaintext` into this row; the plaintext itself is not kept on the object."""
         self.ciphertext = crypto.encrypt(plaintext)
@@ -319,6 +354,7 @@ class AuditEventQuerySet(TenantQuerySet):
         self,
         *,
         action="",
+        action_prefix="",
         actor="",
         customer=None,
         object_type="",
@@ -326,21 +362,25 @@ class AuditEventQuerySet(TenantQuerySet):
         since=None,
         until=None,
     ) -> AuditEventQuerySet:
+        """The audit log's filters in one place; `since`/`until` are whole UTC days, included,
+        compared as a range on created_at so its index serves them."""
         events = self
         if action:
-            events = events.filter(action__startswith=action)
+            events = events.filter(action=action)
+        if action_prefix:
+            events = events.filter(action__startswith=action_prefix)
         if actor:
             events = events.filter(actor_repr__icontains=actor)
         if customer is not None:
             events = events.filter(customer=customer)
         if object_type:
-            events = events.filter(object_type__icontains=object_type)
+            events = events.filter(object_type=object_type)
         if request_id:
             events = events.filter(request_id=request_id.strip())
         if since:
-            events = events.filter(created_at__date__gte=since)
+            events = events.filter(created_at__gte=_start_of_day(since))
         if until:
-            events = events.filter(created_at__date__lte=until)
+            events = events.filter(created_at__lt=_start_of_day(until) + timedelta(days=1))
         return events
 
     def update(self, **kwargs):
@@ -348,6 +388,10 @@ class AuditEventQuerySet(TenantQuerySet):
 
     def delete(self):
         raise PermissionError("The audit log is append-only.")
+
+
+def _start_of_day(day) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 class AuditEvent(models.Model):
@@ -384,10 +428,16 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Keyset pages of the audit log, newest first (connections/keyset.py).
+            models.Index(fields=["-created_at", "-id"], name="auditevent_newest_first"),
+            models.Index(fields=["request_id"], name="auditevent_request_id"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.actor_repr or 'system'} {self.action} {self.object_type}:{self.object_id}"
+        what = self.object_repr or self.object_type
+        return f"{self.actor_repr or 'system'}: {self.action} of {what}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

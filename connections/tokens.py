@@ -25,6 +25,8 @@ from upstream import client
 log = logging.getLogger(__name__)
 
 USABLE = frozenset({TokenStatus.ACTIVE, TokenStatus.ROTATING_OUT})
+# rotate_token's default expiry: the replacement lives as long as the token it replaces.
+KEEP_LIFETIME = object()
 
 
 class TokenActionError(Exception):
@@ -51,6 +53,9 @@ def describe(error: client.UpstreamCallError) -> str:
     if result.request_id:
         words += f" (request id {result.request_id})"
     return words
+
+
+DEFAULT_LIFETIME = timedelta(days=90)
 
 
 def default_overlap() -> timedelta:
@@ -98,9 +103,14 @@ def issue_token(
     connection: Connection,
     *,
     actor: Actor,
-    label: str = "",
-    expires_in: timedelta | None = None,
+    label: str,
+    expires_in: timedelta | None = DEFAULT_LIFETIME,
 ) -> IssuedToken:
+    """A new token for `connection`, labelled, expiring after `expires_in` (None: never, only
+    when someone chose it). The plaintext is in the result, to show once."""
+    label = label.strip()
+    if not label:
+        raise TokenActionError("A token needs a label, so people can tell it apart.")
     issued = _issue_upstream(connection, label, expires_in)
     token = store_issued(connection, issued, actor=actor, label=label, action="token.issued")
     return IssuedToken(token=token, plaintext=issued.token)
@@ -129,8 +139,17 @@ def store_issued(
 
 
 @sensitive_variables("issued")
-def rotate_token(old: ApiToken, *, actor: Actor, overlap: timedelta | None = None) -> IssuedToken:
+def rotate_token(
+    old: ApiToken,
+    *,
+    actor: Actor,
+    overlap: timedelta | None = None,
+    expires_in: timedelta | None | object = KEEP_LIFETIME,
+) -> IssuedToken:
     """Issue a successor now and keep `old` valid for `overlap`, then auto-revoke it.
+
+    The successor lives as long as `old` was issued to (a 90-day token is replaced by a 90-day
+    token) unless `expires_in` says otherwise (None: it never expires).
 
     Two clicks at once give one new token: the rotation is claimed first by a conditional
     update of the old row (compare-and-set, so it holds on SQLite and PostgreSQL alike), and
@@ -138,6 +157,7 @@ def rotate_token(old: ApiToken, *, actor: Actor, overlap: timedelta | None = Non
     upstream call.
     """
     overlap = default_overlap() if overlap is None else overlap
+    lifetime = old.lifetime if expires_in is KEEP_LIFETIME else expires_in
     connection = old.connection
     rotate_out_at = timezone.now() + overlap
     claimed = ApiToken.objects.filter(
@@ -149,7 +169,7 @@ def rotate_token(old: ApiToken, *, actor: Actor, overlap: timedelta | None = Non
             raise TokenActionError("This token is revoked; issue a new one instead.")
         raise TokenActionError("This token has already been rotated.")
     try:
-        issued = _issue_upstream(connection, old.label, None)
+        issued = _issue_upstream(connection, old.label, lifetime)
     except TokenActionError:
         ApiToken.objects.filter(pk=old.pk, rotate_out_at=rotate_out_at).update(rotate_out_at=None)
         raise

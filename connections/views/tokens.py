@@ -14,7 +14,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
@@ -22,7 +24,7 @@ from django.views.decorators.http import require_POST
 from connections import tokens as token_actions
 from connections.actors import Actor
 from connections.forms import IssueTokenForm, RotateTokenForm, TokenFilterForm
-from connections.models import ApiToken, Connection, Customer
+from connections.models import ApiToken, Connection, Customer, TokenStatus
 from connections.permissions import admin_required, staff_required
 from connections.tenancy import get_scoped_or_404, scoped
 
@@ -49,15 +51,25 @@ def consume_form_nonce(request) -> bool:
 @staff_required
 def token_list(request):
     customers = scoped(Customer, request.user)
-    form = TokenFilterForm(request.GET or None, customers=customers)
-    token_rows = scoped(ApiToken.objects.for_listing(), request.user)
+    form = TokenFilterForm(request.GET or None, customers=customers, warning_days=warning_days())
+    visible = scoped(ApiToken.objects.for_listing(), request.user)
+    token_rows = visible
     if form.is_valid():
         token_rows = token_rows.filtered(**form.cleaned_data, warning_days=warning_days())
     page = Paginator(token_rows, 50).get_page(request.GET.get("page"))
+    expiring = visible.expiring_unreplaced(expiring_before()).order_by("expires_at")
     return render(
         request,
         "connections/token_list.html",
-        {"page": page, "form": form, "expiring_before": expiring_before()},
+        {
+            "page": page,
+            "form": form,
+            "expiring_before": expiring_before(),
+            "expiring": expiring[:10],
+            "expiring_count": expiring.count(),
+            "warning_days": warning_days(),
+            "here": request.get_full_path(),
+        },
     )
 
 
@@ -66,6 +78,10 @@ def connection_tokens(request, connection_id: int):
     connection = get_scoped_or_404(
         Connection.objects.with_customer(), request.user, pk=connection_id
     )
+    return tokens_page(request, connection, IssueTokenForm())
+
+
+def tokens_page(request, connection: Connection, issue_form: IssueTokenForm, status: int = 200):
     token_rows = scoped(ApiToken.objects.for_listing(), request.user).filter(connection=connection)
     return render(
         request,
@@ -74,10 +90,12 @@ def connection_tokens(request, connection_id: int):
             "connection": connection,
             "tokens": token_rows,
             "has_active_token": any(row.status in token_actions.USABLE for row in token_rows),
-            "issue_form": IssueTokenForm(),
+            "issue_form": issue_form,
             "nonce": new_form_nonce(request) if request.user.is_platform_admin else "",
             "expiring_before": expiring_before(),
+            "here": request.get_full_path(),
         },
+        status=status,
     )
 
 
@@ -94,15 +112,13 @@ def issue_token(request, connection_id: int):
         messages.error(request, "That form was already used. A token is only ever shown once.")
         return redirect("connection_tokens", connection_id=connection.pk)
     if not form.is_valid():
-        messages.error(request, "Check the token's label and expiry.")
-        return redirect("connection_tokens", connection_id=connection.pk)
-    days = form.cleaned_data["expires_in_days"]
+        return tokens_page(request, connection, form, status=400)
     try:
         issued = token_actions.issue_token(
             connection,
             actor=Actor.from_request(request),
             label=form.cleaned_data["label"],
-            expires_in=timedelta(days=days) if days else None,
+            expires_in=form.cleaned_data["expires"],
         )
     except token_actions.TokenActionError as error:
         messages.error(request, str(error))
@@ -113,11 +129,17 @@ def issue_token(request, connection_id: int):
 @admin_required
 def rotate_token(request, token_id: int):
     token = get_scoped_or_404(ApiToken.objects.for_listing(), request.user, pk=token_id)
-    if request.method != "POST":
+    if request.method != "POST" or token.status != TokenStatus.ACTIVE:
+        # A revoked, expired or already rotated token's page says so instead of asking.
         return render(
             request,
             "connections/token_rotate.html",
-            {"token": token, "form": RotateTokenForm(), "nonce": new_form_nonce(request)},
+            {
+                "token": token,
+                "form": RotateTokenForm(token=token),
+                "nonce": new_form_nonce(request),
+            },
+            status=200 if request.method != "POST" else 409,
         )
     return _rotate(request, token)
 
@@ -125,7 +147,7 @@ def rotate_token(request, token_id: int):
 @never_cache
 @sensitive_variables("issued")
 def _rotate(request, token: ApiToken):
-    form = RotateTokenForm(request.POST)
+    form = RotateTokenForm(request.POST, token=token)
     if not consume_form_nonce(request):
         messages.error(request, "That form was already used. A token is only ever shown once.")
         return redirect("connection_tokens", connection_id=token.connection_id)
@@ -141,6 +163,7 @@ def _rotate(request, token: ApiToken):
             token,
             actor=Actor.from_request(request),
             overlap=timedelta(hours=form.cleaned_data["overlap_hours"]),
+            expires_in=form.cleaned_data["expires"],
         )
     except token_actions.TokenActionError as error:
         messages.error(request, str(error))
@@ -151,7 +174,8 @@ def _rotate(request, token: ApiToken):
 @admin_required
 def revoke_token(request, token_id: int):
     token = get_scoped_or_404(ApiToken.objects.for_listing(), request.user, pk=token_id)
-    if request.method == "POST":
+    back = back_to(request, token)
+    if request.method == "POST" and token.revoked_at is None:
         try:
             token_actions.revoke_token(token, actor=Actor.from_request(request))
         except token_actions.TokenActionError as error:
@@ -162,8 +186,25 @@ def revoke_token(request, token_id: int):
                 f"Token …{token.last4} of {token.connection.display_name} "
                 f"({token.connection.customer.name}) is revoked.",
             )
-        return redirect("connection_tokens", connection_id=token.connection_id)
-    return render(request, "connections/token_revoke.html", {"token": token})
+        return redirect(back)
+    # An already revoked token's page says when and by whom, and asks nothing.
+    return render(
+        request,
+        "connections/token_revoke.html",
+        {"token": token, "back": back},
+        status=409 if request.method == "POST" else 200,
+    )
+
+
+def back_to(request, token: ApiToken) -> str:
+    """Where to return after acting on `token`: the page the action was started from (the
+    token list keeps its filters), else the token's connection's tokens."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("connection_tokens", kwargs={"connection_id": token.connection_id})
 
 
 @sensitive_variables("issued")
