@@ -257,3 +257,41 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Tokens, audit log, reconnect links and two-factor sign-in (issue 16).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "announce-expiring-tokens": {
+            "task": "connections.tasks.announce_expiring_tokens",
+            "schedule": 3600.0,
+        },
+        "record-expired-reconnect-links": {
+            "task": "monitoring.tasks.record_expired_reconnect_links",
+            "schedule": 3600.0,
+        },
+    }
+)
+# How long a reconnect link works unless its maker chooses otherwise (days).
+RECONNECT_LINK_DAYS = env.int("RECONNECT_LINK_DAYS", default=7)
+# Django's admin and every `|date` without a format show dates as the app's pages do.
+FORMAT_MODULE_PATH = ["config.formats"]
+# Two-factor sign-in (django-otp: TOTP with recovery codes). Admins and support must set it up
+# when this is on; it is on in production, off by default with DEBUG so the demo logins work.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "connections.two_factor.TwoFactorMiddleware",
+)
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Patchbay")
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Failures are cleared after the whole sign-in, second step included (connections/two_factor.py).
+AXES_RESET_ON_SUCCESS = False

@@ -6,4 +6,7 @@ class ConnectionsConfig(AppConfig):
     verbose_name = "Customers and connections"
 
     def ready(self) -> None:
-        from connections import lookups  # noqa: F401 - registers `__any_of` on every field
+        from connections import (
+            lookups,  # noqa: F401 - registers `__any_of` on every field
+            two_factor,  # noqa: F401 - clears axes failures after sign-in
+        )

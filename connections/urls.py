@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connections.views import audit, customers, tokens
+from connections.views import audit, customers, tokens, two_factor
 
 urlpatterns = [
     path("customers/", customers.customer_list, name="customer_list"),
@@ -18,4 +18,12 @@ urlpatterns = [
     path("tokens/<int:token_id>/rotate/", tokens.rotate_token, name="rotate_token"),
     path("tokens/<int:token_id>/revoke/", tokens.revoke_token, name="revoke_token"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("account/two-factor/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/qr.svg", two_factor.two_factor_qr, name="two_factor_qr"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("login/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
 ]
