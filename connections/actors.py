@@ -13,11 +13,13 @@ from connections.middleware import current_request_id
 
 @dataclass(frozen=True)
 class Actor:
-    """A user (None for Patchbay itself), the request id that traces the action, the client IP."""
+    """A user (None for Patchbay itself, or for someone acting on a capability such as a
+    reconnect link, named by `via`), the request id that traces the action, the client IP."""
 
     user: object | None = None
     request_id: str = ""
     ip_address: str | None = None
+    via: str = ""
 
     @classmethod
     def from_request(cls, request) -> Actor:
@@ -29,6 +31,16 @@ class Actor:
         )
 
     @classmethod
+    def holder_of(cls, request, what: str) -> Actor:
+        """Whoever holds `what` (e.g. "reconnect link #12"), acting with no user: a link grants
+        no one's identity, even to a browser that is signed in."""
+        return cls(
+            request_id=getattr(request, "request_id", "") or "",
+            ip_address=client_ip(request),
+            via=f"holder of {what}",
+        )
+
+    @classmethod
     def system(cls) -> Actor:
         """Patchbay itself (a task, a command), with the request id it runs under, if any."""
         request_id = current_request_id()
@@ -36,7 +48,9 @@ class Actor:
 
     @property
     def name(self) -> str:
-        return self.user.get_username() if self.user is not None else "system"
+        if self.user is not None:
+            return self.user.get_username()
+        return self.via or "system"
 
 
 def client_ip(request) -> str | None:

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import httpx
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from connections.models import Connection
 from health.vocabulary import HealthStatus
+from monitoring import reconnect_links
 from monitoring.models import ConnectionEvent, Notification
 
 logger = logging.getLogger(__name__)
@@ -148,33 +151,54 @@ def notify_lasting_errors(now: datetime | None = None) -> int:
     return len(untold)
 
 
-def message_for(notification: Notification) -> tuple[str, str]:
-    """Subject and plain-text body, with what happened and how to fix it."""
+class Message(NamedTuple):
+    """A notice in words: subject, plain text and (for email that asks for action) HTML."""
+
+    subject: str
+    text: str
+    html: str = ""
+
+
+def message_for(notification: Notification, link=None) -> Message:
+    """Subject and body, with what happened and how to fix it. A reauthorization notice by email
+    carries `link` (a ReconnectLink) as its one call to action, in text and HTML."""
     connection = notification.connection
-    link = reconnect_url(connection)
+    url = reconnect_url(connection)
     name = f"{connection.display_name} ({connection.get_system_display()})"
+    if notification.kind == Kind.REAUTH_REQUIRED and link is not None:
+        context = {
+            "connection": connection,
+            "since": notification.episode.created_at,
+            "link": link,
+            "link_url": reconnect_links.url_for(link),
+        }
+        return Message(
+            f"Action needed: reconnect {connection.display_name}",
+            render_to_string("monitoring/email/reauth_required.txt", context),
+            render_to_string("monitoring/email/reauth_required.html", context),
+        )
     if notification.kind == Kind.REAUTH_REQUIRED:
-        return (
+        return Message(
             f"Action needed: reconnect {connection.display_name}",
             f"Your connection {name} needs to be reauthorized: the system no longer accepts "
             "its credentials, so data has stopped flowing.\n\n"
             "To fix it:\n"
-            f"1. Open {link}\n"
+            f"1. Open {url}\n"
             "2. Choose Reconnect and sign in to the system with an account that has access.\n"
             "3. Patchbay checks the connection again at once and tells you when it is back.\n",
         )
     if notification.kind == Kind.LASTING_ERROR:
-        return (
+        return Message(
             f"{connection.display_name} has been failing since "
             f"{connection.status_changed_at:%Y-%m-%d %H:%M} UTC",
             f"Your connection {name} has answered with errors for more than "
             f"{settings.NOTIFY_ERROR_AFTER_MINUTES} minutes. Our support team can see it too.\n\n"
-            f"Check that the system is up, then open {link} to see the latest errors or "
+            f"Check that the system is up, then open {url} to see the latest errors or "
             "reconnect it.\n",
         )
-    return (
+    return Message(
         f"Resolved: {connection.display_name} is working again",
-        f"Your connection {name} is healthy again; nothing more is needed.\n\nDetails: {link}\n",
+        f"Your connection {name} is healthy again; nothing more is needed.\n\nDetails: {url}\n",
     )
 
 
@@ -201,8 +225,7 @@ def deliver(notification: Notification) -> None:
     notification.attempts += 1
     try:
         if notification.channel == Notification.Channel.EMAIL:
-            subject, body = message_for(notification)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
+            email_for(notification).send()
         else:
             post_webhook(notification)
     except Exception as exc:
@@ -213,6 +236,21 @@ def deliver(notification: Notification) -> None:
     notification.sent_at = timezone.now()
     notification.last_error = ""
     notification.save(update_fields=["attempts", "delivery", "sent_at", "last_error"])
+
+
+def email_for(notification: Notification) -> EmailMultiAlternatives:
+    """The notice as an email: multipart when it has HTML. A reauthorization notice carries a
+    fresh reconnect link of its own (the same one on every retry of this notice)."""
+    link = None
+    if notification.kind == Kind.REAUTH_REQUIRED:
+        link = reconnect_links.for_notification(notification)
+    message = message_for(notification, link)
+    email = EmailMultiAlternatives(
+        message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [notification.recipient]
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    return email
 
 
 def post_webhook(notification: Notification) -> None:

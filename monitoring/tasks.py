@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import beat_init
 from django.db import DatabaseError
 
-from monitoring import notifications, poller, retention, webhooks
+from monitoring import notifications, poller, reconnect_links, retention, webhooks
 from monitoring.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -106,3 +106,8 @@ def notify_lasting_errors() -> int:
 @shared_task
 def prune_history() -> dict[str, int]:
     return retention.prune_history()
+
+
+@shared_task
+def record_expired_reconnect_links() -> int:
+    return reconnect_links.record_expired_links()

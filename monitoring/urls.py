@@ -1,6 +1,14 @@
 from django.urls import path
 
-from monitoring.views import connection, errors, issues, overview, reconnect, webhook
+from monitoring.views import (
+    connection,
+    errors,
+    issues,
+    overview,
+    reconnect,
+    reconnect_links,
+    webhook,
+)
 
 urlpatterns = [
     path("", overview.connection_overview, name="home"),
@@ -22,6 +30,27 @@ urlpatterns = [
         "connections/<int:connection_id>/reconnect/callback/",
         reconnect.connection_reconnect_callback,
         name="connection_reconnect_callback",
+    ),
+    path(
+        "connections/<int:connection_id>/reconnect-links/",
+        reconnect_links.connection_reconnect_links,
+        name="connection_reconnect_links",
+    ),
+    path(
+        "reconnect-links/<int:link_id>/revoke/",
+        reconnect_links.reconnect_link_revoke,
+        name="reconnect_link_revoke",
+    ),
+    # Public: the signed link is the holder's authentication (monitoring/reconnect_links.py).
+    path(
+        "reconnect/callback/",
+        reconnect_links.reconnect_link_callback,
+        name="reconnect_link_callback",
+    ),
+    path(
+        "reconnect/<int:connection_id>/<str:token>/",
+        reconnect_links.reconnect_link,
+        name="reconnect_link",
     ),
     path("issues/", issues.issue_list, name="issue_list"),
     path("issues/<int:issue_id>/acknowledge/", issues.issue_acknowledge, name="issue_acknowledge"),

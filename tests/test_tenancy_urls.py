@@ -7,9 +7,11 @@ a URL keyword this file cannot fill makes the test fail until it is taught (Zuli
 from dataclasses import dataclass
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.actors import Actor
+from monitoring import reconnect_links
+from monitoring.models import ReconnectLink
 from tests.factories import ApiTokenFactory
 from tests.monitoring.factories import ErrorLogFactory, IssueFactory
 
@@ -18,6 +20,11 @@ PUBLIC_URL_NAMES = {"login", "logout"}
 # The upstream's webhooks: authenticated by their Standard Webhooks signature instead of a session
 # (tests/monitoring/test_webhooks.py covers forged, tampered, stale and replayed deliveries).
 PUBLIC_URL_NAMES |= {"unified_webhook"}
+# Reconnect links: authenticated by the signed link in the URL (or the signed state the upstream
+# sends back), not a session. test_a_reconnect_link_works_only_for_its_own_connection below
+# walks them with another connection's id and a changed byte; tests/monitoring/views/
+# test_reconnect_links.py covers reuse, expiry, revoking and a member of another customer.
+PUBLIC_URL_NAMES |= {"reconnect_link", "reconnect_link_callback"}
 # Namespaces with their own permission system: Django's admin (platform admins only).
 SKIPPED_NAMESPACES = {"admin"}
 # The mapping API authenticates with a connection's Bearer token, not a session: its own walk in
@@ -33,6 +40,7 @@ class World:
     token_b: object
     issue_b: object
     error_b: object
+    link_b: object
 
 
 # How to fill each URL keyword with an object that belongs to customer B.
@@ -46,6 +54,7 @@ FOREIGN_VALUES = {
     # A real entity on customer B's connection: the 404 must come from tenancy, not the name.
     "entity": lambda w: "purchase_order",
     "version_id": lambda w: foreign_mapping_version(w.connection_b).pk,
+    "link_id": lambda w: w.link_b.pk,
 }
 
 
@@ -96,6 +105,7 @@ def world(customer_b, connection_b):
         token_b=ApiTokenFactory(connection=connection_b),
         issue_b=IssueFactory(connection=connection_b),
         error_b=ErrorLogFactory(connection=connection_b, request_id="req_borealis_secret"),
+        link_b=reconnect_links.create(connection_b, actor=Actor.system()),
     )
 
 
@@ -146,3 +156,35 @@ def test_anonymous_visitors_are_sent_to_sign_in_everywhere(client, world):
         assert response.status_code in {302, 401, 403, 405}, (pattern.name, response.status_code)
         if response.status_code == 302:
             assert response["Location"].startswith("/login/"), pattern.name
+
+
+@pytest.mark.django_db
+def test_a_reconnect_link_works_only_for_its_own_connection(client, member_a, world, connection_a):
+    """The public link pages, walked like the others: customer B's link with customer A's
+    connection id, or with one byte changed, opens nothing and changes nothing, signed in as a
+    member of A or not signed in at all."""
+    link = world.link_b
+    token = reconnect_links.token_for(link)
+    genuine = reconnect_links.path_for(link)
+    changed = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    attempts = [
+        genuine.replace(f"/reconnect/{world.connection_b.pk}/", f"/reconnect/{connection_a.pk}/"),
+        genuine.replace(token, changed),
+        genuine.replace(token, token.replace(":", ".", 1)),
+    ]
+    for signed_in in (False, True):
+        if signed_in:
+            client.force_login(member_a)
+        for url in attempts:
+            assert url != genuine
+            for response in (client.get(url), client.post(url)):
+                assert response.status_code == 404, (url, response.status_code)
+                body = response.content.decode()
+                assert "This reconnect link is not valid" in body
+                assert world.connection_b.display_name not in body
+                assert world.customer_b.name not in body
+    link.refresh_from_db()
+    assert (link.opened_at, link.used_at, link.state_nonce) == (None, None, "")
+    assert not ReconnectLink.objects.exclude(pk=link.pk).exists()
+    answer = client.get(reverse("reconnect_link_callback"), {"state": "forged", "code": "x"})
+    assert answer.status_code == 404 and "not valid" in answer.content.decode()

@@ -5,6 +5,7 @@ from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckR
 from monitoring.models.issues import Issue, IssueNote, IssueState
 from monitoring.models.notifications import Notification
 from monitoring.models.polling import PollSchedule, Sweep, SweepLock
+from monitoring.models.reconnect_links import LinkStatus, ReconnectLink
 from monitoring.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "Issue",
     "IssueNote",
     "IssueState",
+    "LinkStatus",
     "Notification",
     "PollSchedule",
+    "ReconnectLink",
     "Source",
     "Sweep",
     "SweepLock",

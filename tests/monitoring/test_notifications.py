@@ -14,8 +14,8 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from health.vocabulary import HealthStatus, Outcome
-from monitoring import notifications, transitions
-from monitoring.models import Notification, Source
+from monitoring import notifications, reconnect_links, transitions
+from monitoring.models import Notification, ReconnectLink, Source
 from monitoring.transitions import Observation
 from tests.factories import ConnectionFactory, CustomerFactory
 from tests.monitoring.factories import ConnectionEventFactory
@@ -98,8 +98,9 @@ def test_reauth_is_told_once_per_episode_by_email_and_signed_webhook(
     email = mail.outbox[0]
     assert email.to == ["ops@acme.example"]
     assert "reconnect Acme SAP production" in email.subject
-    assert f"{settings.PATCHBAY_BASE_URL}/connections/{connection.pk}/" in email.body
-    assert "Reconnect" in email.body
+    link = ReconnectLink.objects.get(connection=connection)
+    assert f"{settings.PATCHBAY_BASE_URL}/reconnect/{connection.pk}/" in email.body
+    assert reconnect_links.url_for(link) in email.body
 
     assert len(customer_endpoint.received) == 1
     headers, body = customer_endpoint.received[0]
