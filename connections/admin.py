@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from connections import audit
+from connections import audit, audit_display
 from connections.actors import Actor
 from connections.models import ApiToken, AuditEvent, Connection, Customer, User
 
@@ -52,9 +52,11 @@ class ConnectionAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Metadata only: tokens are issued, rotated and revoked in Patchbay, never typed in."""
 
-    list_display = ["__str__", "connection", "environment", "last4", "created_at", "revoked_at"]
+    list_display = ["__str__", "label", "customer", "environment", "status", "created_at",
+                    "expires_at", "revoked_at"]  # fmt: skip
     list_filter = ["environment"]
-    list_select_related = ["connection"]
+    list_select_related = ["connection__customer"]
+    search_fields = ["label", "last4", "connection__display_name", "connection__customer__name"]
     fields = [
         "connection",
         "environment",
@@ -71,6 +73,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "rotate_out_at",
     ]
     readonly_fields = fields
+
+    @admin.display(description="customer", ordering="connection__customer__name")
+    def customer(self, token: ApiToken) -> str:
+        return token.connection.customer.name
+
+    @admin.display(description="status")
+    def status(self, token: ApiToken) -> str:
+        return token.status.label
 
     def has_add_permission(self, request):
         return False
@@ -97,6 +107,17 @@ class AppendOnlyAdmin(admin.ModelAdmin):
 class AuditEventAdmin(AppendOnlyAdmin):
     """Read-only: the audit log is append-only for everyone, admins included."""
 
-    list_display = ["created_at", "actor_repr", "action", "object_type", "object_repr", "customer"]
+    list_display = ["created_at", "actor_repr", "what", "object_repr", "customer", "details"]
     list_filter = ["action", "object_type"]
-    search_fields = ["request_id", "object_id", "actor_repr"]
+    search_fields = ["request_id", "object_id", "actor_repr", "object_repr"]
+    list_select_related = ["customer"]
+    exclude = ["changes"]
+    readonly_fields = ["details"]
+
+    @admin.display(description="what", ordering="action")
+    def what(self, event: AuditEvent) -> str:
+        return audit_display.action_label(event.action)
+
+    @admin.display(description="details")
+    def details(self, event: AuditEvent) -> str:
+        return audit_display.summary(event)

@@ -6,6 +6,7 @@ from monitoring.models import (
     HealthCheck,
     Notification,
     PollSchedule,
+    ReconnectLink,
     Sweep,
     WebhookEvent,
 )
@@ -74,3 +75,16 @@ class SweepAdmin(ReadOnlyAdmin):
 class PollScheduleAdmin(ReadOnlyAdmin):
     list_display = ["connection", "due_at", "backoff_until"]
     list_select_related = ["connection"]
+
+
+@admin.register(ReconnectLink)
+class ReconnectLinkAdmin(ReadOnlyAdmin):
+    """Made and revoked on the connection's reconnect-links page, so that both are audited."""
+
+    list_display = ["__str__", "connection", "created_by", "created_at", "expires_at", "status"]
+    list_select_related = ["connection", "created_by"]
+    search_fields = ["connection__display_name", "connection__upstream_id"]
+    exclude = ["state_nonce"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -16,7 +16,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from connections.models import Connection, Customer
+from connections.models import AuditEvent, Connection, Customer
 from connections.tenancy import scoped
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Source
 
@@ -191,11 +191,12 @@ class RequestLookup:
     invalid: str = ""
     errors: list[ErrorLog] = field(default_factory=list)
     events: list[ConnectionEvent] = field(default_factory=list)
+    audit_events: list[AuditEvent] = field(default_factory=list)
     nearest: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
-        return bool(self.errors or self.events)
+        return bool(self.errors or self.events or self.audit_events)
 
 
 def find_request(user, raw: str) -> RequestLookup:
@@ -211,6 +212,13 @@ def find_request(user, raw: str) -> RequestLookup:
         return lookup
     errors = scoped(ErrorLog.objects.with_connection(), user)
     lookup.errors = list(errors.with_request_id(request_id).newest_first()[:20])
+    if user.is_platform_admin:
+        # Patchbay's own request ids (pb_…) are on the audit trail, which admins read.
+        lookup.audit_events = list(
+            scoped(AuditEvent.objects.select_related("customer"), user)
+            .filter(request_id=request_id)
+            .order_by("-created_at")[:20]
+        )
     if not lookup.errors:
         lookup.events = list(
             scoped(ConnectionEvent.objects.select_related("connection__customer"), user)

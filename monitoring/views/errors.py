@@ -58,7 +58,7 @@ def error_detail(request, error_id: int):
 def request_search(request):
     """Paste an id: one error opens at once; otherwise what it matched, or the nearest ids."""
     lookup = error_log.find_request(request.user, request.GET.get("request_id", ""))
-    if len(lookup.errors) == 1:
+    if len(lookup.errors) == 1 and not lookup.audit_events:
         return redirect("error_detail", error_id=lookup.errors[0].pk)
     # A miss is a search result (200), not a missing page: it says so and offers the nearest ids.
     status = 400 if lookup.invalid else 200

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from connections.models import AuditEvent
 from health.vocabulary import HealthStatus, Outcome
 from monitoring import notifications, reconnect_links, transitions
 from monitoring.models import Notification, ReconnectLink, Source
@@ -196,3 +197,37 @@ def test_the_lasting_error_check_takes_the_same_queries_for_2_or_12_connections(
         return len(captured)
 
     assert queries_for(2) == queries_for(12)
+
+
+def test_the_reauthorization_email_is_multipart_with_the_link_as_its_one_action(
+    connection, deliver_inline, django_capture_on_commit_callbacks, settings
+):
+    observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+    email = mail.outbox[0]
+    link = ReconnectLink.objects.get(connection=connection)
+    url = reconnect_links.url_for(link)
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html"
+    for body in (email.body, html):
+        assert "What happened" in body and "What to do" in body
+        assert "needs no Patchbay account" in body
+        assert "works once, for this connection only" in body
+    assert email.body.count(url) == 1
+    assert html.count("<a href=") == 1 and f'<a href="{url}">' in html
+    assert settings.PATCHBAY_BASE_URL + "/login" not in email.body + html
+    assert link.notification.kind == "reauth_required"
+    created = AuditEvent.objects.get(action="reconnect_link.created")
+    assert (
+        created.actor_repr == "system" and created.changes["notification"] == link.notification_id
+    )
+
+
+def test_a_retried_reauthorization_email_carries_the_same_link(
+    connection, django_capture_on_commit_callbacks
+):
+    observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
+    notice = Notification.objects.get(channel="email")
+    first = notifications.email_for(notice)
+    second = notifications.email_for(notice)
+    assert first.body == second.body
+    assert ReconnectLink.objects.filter(connection=connection).count() == 1
