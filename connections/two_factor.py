@@ -148,6 +148,9 @@ def _matching_device(user, code: str):
         else:
             device = StaticDevice.objects.select_for_update().filter(user=user)
         device = device.first()
+        if device is not None and not device.verify_is_allowed()[0]:
+            # django-otp's backoff after a wrong code: say so rather than "wrong" again.
+            raise TwoFactorFailed("Too many wrong codes in a row: wait a few seconds, then try.")
         if device is not None and code and device.verify_token(code):
             return device
     return None
