@@ -197,3 +197,153 @@ def test_the_next_page_keeps_the_filters(client_for, admin_user, connection_a, c
     assert f'href="?customer={connection_a.customer.slug}&amp;page=2"' in body
     second = client.get(reverse("token_list"), {"customer": connection_a.customer.slug, "page": 2})
     assert connection_b.display_name not in second.content.decode()
+
+
+def test_issuing_needs_a_label_and_preselects_90_days(client_for, admin_user, linked_a):
+    client_ = client_for(admin_user)
+    page = client_.get(reverse("connection_tokens", args=[linked_a.pk])).content.decode()
+    assert '<option value="90" selected>90 days</option>' in page
+    assert '<label for="id_label">Label</label>' in page
+    assert '<label for="id_expires">Expires after</label>' in page
+    upstream_before = SandboxToken.objects.count()
+    refused = client_.post(
+        reverse("issue_token", args=[linked_a.pk]),
+        {"nonce": nonce_from(page_of(client_, linked_a)), "label": "   ", "expires": "90"},
+    )
+    assert refused.status_code == 400
+    assert "Give the token a label" in refused.content.decode()
+    assert ApiToken.objects.filter(connection=linked_a).count() == 1
+    assert SandboxToken.objects.count() == upstream_before  # the upstream was not even asked
+
+
+def page_of(client_, connection):
+    return client_.get(reverse("connection_tokens", args=[connection.pk]))
+
+
+def test_a_new_token_lives_90_days_unless_never_is_chosen(client_for, admin_user, linked_a):
+    client_ = client_for(admin_user)
+    default = issue_through_page(client_, linked_a, expires="90")
+    token = ApiToken.objects.with_fingerprint(shown_plaintext(default)).get()
+    assert token.lifetime == timedelta(days=90)
+    assert "expires " in default.content.decode()
+    never = issue_through_page(client_, linked_a, expires="never", label="legacy ERP")
+    token = ApiToken.objects.with_fingerprint(shown_plaintext(never)).get()
+    assert token.expires_at is None and token.label == "legacy ERP"
+    assert "never expires" in never.content.decode()
+
+
+def test_rotation_keeps_the_lifetime_and_links_the_two_tokens(client_for, admin_user, linked_a):
+    issued = tokens.issue_token(
+        linked_a, actor=Actor(admin_user), label="ERP nightly sync", expires_in=timedelta(days=90)
+    )
+    old = issued.token
+    client_ = client_for(admin_user)
+    form = client_.get(reverse("rotate_token", args=[old.pk])).content.decode()
+    assert '<option value="keep" selected>Same as the old token: 90 days</option>' in form
+    response = client_.post(
+        reverse("rotate_token", args=[old.pk]), {"nonce": nonce_from_text(form), "overlap_hours": 6}
+    )
+    new = ApiToken.objects.with_fingerprint(shown_plaintext(response)).get()
+    assert new.lifetime == timedelta(days=90) and new.label == "ERP nightly sync"
+    assert f"replaces token …{old.last4}" in response.content.decode()
+    listing = client_.get(reverse("token_list")).content.decode()
+    old_row = row(listing, old)
+    new_row = row(listing, new)
+    assert (
+        f'replaced by <a href="/connections/{linked_a.pk}/tokens/#token-{new.pk}">…{new.last4}'
+        in (old_row)
+    )
+    assert f'replaces <a href="/connections/{linked_a.pk}/tokens/#token-{old.pk}">…{old.last4}' in (
+        new_row
+    )
+
+
+def test_rotation_may_choose_another_lifetime(client_for, admin_user, linked_a):
+    old = ApiToken.objects.get(connection=linked_a)  # issued with no expiry
+    client_ = client_for(admin_user)
+    form = client_.get(reverse("rotate_token", args=[old.pk])).content.decode()
+    assert "Same as the old token: never expires" in form
+    response = client_.post(
+        reverse("rotate_token", args=[old.pk]),
+        {"nonce": nonce_from_text(form), "overlap_hours": 1, "expires": "30"},
+    )
+    new = ApiToken.objects.with_fingerprint(shown_plaintext(response)).get()
+    assert new.lifetime == timedelta(days=30)
+
+
+def nonce_from_text(text: str) -> str:
+    return re.search(r'name="nonce" value="([^"]+)"', text).group(1)
+
+
+def row(listing: str, token) -> str:
+    return re.search(rf'<tr id="token-{token.pk}">(.*?)</tr>', listing, re.S).group(1)
+
+
+def test_admins_rotate_and_revoke_from_the_list_and_come_back_to_it(
+    client_for, admin_user, linked_a
+):
+    token = ApiToken.objects.get(connection=linked_a)
+    client_ = client_for(admin_user)
+    filtered = reverse("token_list") + "?status=active"
+    listing = client_.get(filtered).content.decode()
+    assert f'href="/tokens/{token.pk}/rotate/"' in row(listing, token)
+    assert f'href="/tokens/{token.pk}/revoke/?next=/tokens/%3Fstatus%3Dactive"' in row(
+        listing, token
+    )
+    confirm = client_.get(reverse("revoke_token", args=[token.pk]), {"next": filtered})
+    assert f'name="next" value="{filtered}"' in confirm.content.decode()
+    done = client_.post(reverse("revoke_token", args=[token.pk]), {"next": filtered})
+    assert done["Location"] == filtered
+    local_only = ApiTokenFactory(connection=linked_a)  # no upstream id: revoked here alone
+    elsewhere = client_.post(
+        reverse("revoke_token", args=[local_only.pk]), {"next": "https://evil.example/"}
+    )
+    assert elsewhere["Location"] == f"/connections/{linked_a.pk}/tokens/"
+
+
+def test_the_list_labels_every_filter_and_shows_no_actions_to_support(
+    client_for, support_user, linked_a
+):
+    listing = client_for(support_user).get(reverse("token_list")).content.decode()
+    for field, label in [("customer", "Customer"), ("environment", "Environment"),
+                         ("status", "Status"), ("expiring", "Expiring within 14 days"),
+                         ("q", "Connection")]:  # fmt: skip
+        assert f'<label for="id_{field}">{label}</label>' in listing
+    assert "/rotate/" not in listing and "/revoke/" not in listing
+
+
+def test_an_already_revoked_tokens_pages_say_so_and_change_nothing(
+    client_for, admin_user, linked_a
+):
+    token = ApiToken.objects.get(connection=linked_a)
+    tokens.revoke_token(token, actor=Actor(admin_user))
+    token.refresh_from_db()
+    client_ = client_for(admin_user)
+    page = client_.get(reverse("revoke_token", args=[token.pk])).content.decode()
+    assert f"Token …{token.last4} is already revoked" in page
+    assert f"by {admin_user.username}" in page
+    assert "<form" not in page.split("<main>")[1]
+    again = client_.post(reverse("revoke_token", args=[token.pk]))
+    assert again.status_code == 409
+    rotate = client_.get(reverse("rotate_token", args=[token.pk])).content.decode()
+    assert "cannot be rotated" in rotate and "Issue a new token" in rotate
+    assert client_.post(reverse("rotate_token", args=[token.pk])).status_code == 409
+    assert AuditEvent.objects.filter(action="token.revoked").count() == 1
+    assert ApiToken.objects.filter(connection=linked_a).count() == 1
+
+
+def test_tokens_expiring_within_14_days_are_listed_for_admins(client_for, admin_user, connection_a):
+    soon = ApiTokenFactory(
+        connection=connection_a, label="ERP sync", expires_at=timezone.now() + timedelta(days=5)
+    )
+    ApiTokenFactory(connection=connection_a, expires_at=timezone.now() + timedelta(days=40))
+    replaced = ApiTokenFactory(
+        connection=connection_a,
+        expires_at=timezone.now() + timedelta(days=2),
+        rotate_out_at=timezone.now() + timedelta(hours=5),
+    )
+    body = client_for(admin_user).get(reverse("token_list")).content.decode()
+    panel = body.split('id="expiring-heading"')[1].split("</section>")[0]
+    assert "1 token expires within 14 days" in panel
+    assert f"…{soon.last4} ERP sync" in panel and "Acme SAP production" in panel
+    assert f"…{replaced.last4}" not in panel
