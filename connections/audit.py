@@ -24,7 +24,11 @@ def record(
     `changes` is a before/after summary and must never hold a secret.
     """
     if customer is None and obj is not None:
+        # A customer, an object of one (a connection), or an object of a connection (a token).
         customer = obj if isinstance(obj, Customer) else getattr(obj, "customer", None)
+        connection = getattr(obj, "connection", None)
+        if customer is None and connection is not None:
+            customer = getattr(connection, "customer", None)
     return AuditEvent.objects.create(
         actor=actor.user,
         actor_repr=actor.name,
