@@ -2,10 +2,12 @@
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import time_machine
 from cryptography.fernet import Fernet
+from django import db
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -201,7 +203,16 @@ def test_a_batch_polls_even_when_the_calling_thread_runs_an_event_loop(sandbox_s
     async def inside_a_loop():
         return poller.poll_batch(None, [connection.pk])
 
-    assert asyncio.run(inside_a_loop()) == 1
+    def in_a_thread_of_its_own():
+        # Its own thread: this worker's thread may already run Playwright's loop (a browser
+        # test ran earlier in the same xdist worker), where asyncio.run() itself would refuse.
+        try:
+            return asyncio.run(inside_a_loop())
+        finally:
+            db.connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(in_a_thread_of_its_own).result() == 1
     connection.refresh_from_db()
     assert connection.health_status == HealthStatus.HEALTHY
 
