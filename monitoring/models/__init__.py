@@ -4,7 +4,7 @@ from monitoring.models.errors import ErrorLog
 from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckRow, Source
 from monitoring.models.issues import Issue, IssueNote, IssueState
 from monitoring.models.notifications import Notification
-from monitoring.models.polling import PollSchedule, Sweep, SweepLock
+from monitoring.models.polling import PollSchedule, Sweep, SweepBatch, SweepLock
 from monitoring.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "PollSchedule",
     "Source",
     "Sweep",
+    "SweepBatch",
     "SweepLock",
     "WebhookEvent",
 ]
