@@ -99,12 +99,14 @@ class CeleryServices:
         else:
             self.transport_options = dict(celery_app.conf.broker_transport_options or {})
 
-    def start(self, name: str, arguments: list[str], ready: str) -> subprocess.Popen:
+    def start(
+        self, name: str, arguments: list[str], ready: str, python: Path | None = None
+    ) -> subprocess.Popen:
         """A celery process of its own session (so a test can kill it with its children)."""
         log_path = self.folder / f"{name}.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", *arguments],
+                [str(python or sys.executable), "-m", "celery", "-A", "config", *arguments],
                 cwd=ROOT,
                 env=self.environment,
                 stdout=log,
@@ -120,7 +122,9 @@ class CeleryServices:
             time.sleep(0.1)
         return process
 
-    def worker(self, name: str = "worker", *, concurrency: int = 2) -> subprocess.Popen:
+    def worker(
+        self, name: str = "worker", *, concurrency: int = 2, python: Path | None = None
+    ) -> subprocess.Popen:
         """`celery -A config worker` with no queue flags: it serves every queue, as deployed."""
         return self.start(
             name,
@@ -130,6 +134,7 @@ class CeleryServices:
                 "--hostname", f"{name}.{self.queue}@%h",
             ],
             ready="ready.",
+            python=python,
         )  # fmt: skip
 
     def beat(self) -> subprocess.Popen:

@@ -94,7 +94,9 @@ def test_a_check_queued_before_the_upstream_asked_to_wait_says_so_while_pending(
     PollSchedule.objects.create(connection=connection_a, due_at=until, backoff_until=until)
     body = (
         client_for(support_user)
-        .get(reverse("connection_check", args=[connection_a.pk]), {"since": since.isoformat()}, **HX)
+        .get(
+            reverse("connection_check", args=[connection_a.pk]), {"since": since.isoformat()}, **HX
+        )
         .content.decode()
     )
     assert f"Rate limited until {until:%H:%M:%S} UTC (2\xa0minutes from now)" in body

@@ -103,9 +103,7 @@ def test_a_message_never_taken_by_a_worker_is_sent_again_after_its_grace(clock, 
     assert sweeps.recover_batches(timezone.now()) == plan.batch_ids
 
 
-def test_a_batch_sent_too_often_is_given_up_and_its_connections_planned_afresh(
-    clock, settings
-):
+def test_a_batch_sent_too_often_is_given_up_and_its_connections_planned_afresh(clock, settings):
     connections = ConnectionFactory.create_batch(2)
     plan = sweeps.plan_sweep(batch_size=2)
     for attempt in range(sweeps.MAX_DISPATCHES):
