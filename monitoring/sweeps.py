@@ -92,6 +92,13 @@ def acquire_lock(name: str, holder: str, *, now: datetime, lease: timedelta) -> 
     return taken == 1
 
 
+def take_tick(name: str, every: timedelta, *, now: datetime | None = None) -> bool:
+    """True for the first caller in each period: a periodic task run by a second beat (started
+    by mistake) finds the period taken and does nothing."""
+    now = now or timezone.now()
+    return acquire_lock(f"tick:{name}", str(uuid.uuid4()), now=now, lease=every - DUE_SLACK)
+
+
 def due_connection_ids(now: datetime) -> list[int]:
     return list(
         Connection.objects.filter(Q(poll_schedule__isnull=True) | Q(poll_schedule__due_at__lte=now))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import beat_init
@@ -112,11 +113,21 @@ def deliver_notification(self, notification_id: int) -> None:
         raise
 
 
+def beat_period(task_name: str) -> timedelta:
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task_name)
+    return timedelta(seconds=entry["schedule"])
+
+
 @shared_task
 def notify_lasting_errors() -> int:
+    """Beat: once per period however many beats run (two at once would notify twice)."""
+    if not sweeps.take_tick("notify-lasting-errors", beat_period(notify_lasting_errors.name)):
+        return 0
     return notifications.notify_lasting_errors()
 
 
 @shared_task
 def prune_history() -> dict[str, int]:
+    if not sweeps.take_tick("prune-history", beat_period(prune_history.name)):
+        return {}
     return retention.prune_history()

@@ -61,12 +61,12 @@ async def status(call: StatusCall, upstream_id: str) -> HttpResponse:
     """GET /v1/connections/{id}/status, as `views.connection_status` answers it."""
     try:
         loop = asyncio.get_running_loop()
+        arrived = loop.time()
         found, latency_ms = await loop.run_in_executor(None, views.status_lookup, call, upstream_id)
         if isinstance(found, HttpResponse):
             response = found
         else:
-            if latency_ms:
-                await asyncio.sleep(latency_ms / 1000)
+            await views.wait_out_latency(arrived, latency_ms)
             response = views.status_answer(call, found)
     except Exception:
         response = views.error(call, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.")

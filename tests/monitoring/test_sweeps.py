@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from monitoring import poller, sweeps
@@ -143,3 +145,21 @@ def test_the_heartbeat_pushes_the_lease_while_the_batch_runs(transactional_db, s
         while SweepBatch.objects.get(pk=batch.pk).lease_expires_at == first:
             assert timezone.now() < deadline, "no heartbeat"
     assert SweepBatch.objects.get(pk=batch.pk).lease_expires_at > first
+
+
+def test_periodic_tasks_run_once_per_period_however_many_beats_send_them(
+    clock, django_assert_max_num_queries
+):
+    from monitoring import tasks
+
+    assert "health_checks" in tasks.prune_history.apply().get()
+    tasks.notify_lasting_errors.apply().get()
+    with django_assert_max_num_queries(2):  # the period's lease, found taken
+        assert tasks.notify_lasting_errors.apply().get() == 0
+    with django_assert_max_num_queries(2):
+        assert tasks.prune_history.apply().get() == {}
+    clock.shift(timedelta(minutes=5))
+    assert tasks.prune_history.apply().get() == {}, "pruning is hourly"
+    with CaptureQueriesContext(connection) as ran:
+        tasks.notify_lasting_errors.apply().get()
+    assert len(ran) > 2, "a new five-minute period: it asks again"
