@@ -121,9 +121,9 @@ def sandbox_process(database_url: str):
         cwd=Path(__file__).resolve().parents[1],
         env={
             **os.environ,
-            # One persistent connection per server thread (2 processes x 32 threads, within
-            # PostgreSQL's 100 clients): a pool's checkout and return on every request cost
-            # the sandbox a tenth of its CPU.
+            # One persistent connection per lookup thread (asyncio's executor, a few per
+            # process): a pool's checkout and return on every request cost the sandbox a tenth
+            # of its CPU.
             "DATABASE_URL": database_url
             + ("?conn_max_age=600" if database_url.startswith("postgres") else ""),
             "DATABASE_POOL": "false",
