@@ -236,6 +236,8 @@ TOKEN_EXPIRY_WARNING_DAYS = env.int("TOKEN_EXPIRY_WARNING_DAYS", default=14)
 UNIFIED_API_TIMEOUT_SECONDS = env.float("UNIFIED_API_TIMEOUT_SECONDS", default=10.0)
 POLL_BATCH_SIZE = env.int("POLL_BATCH_SIZE", default=1000)
 POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=100)
+# A batch larger than this is written in chunks of it while its calls go on (monitoring/poller.py).
+POLL_WRITE_CHUNK = env.int("POLL_WRITE_CHUNK", default=250)
 HEALTH_ERROR_AFTER_FAILURES = env.int("HEALTH_ERROR_AFTER_FAILURES", default=3)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=14)
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)

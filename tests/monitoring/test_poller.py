@@ -312,3 +312,18 @@ def test_planning_creates_missing_schedules_moves_existing_ones_and_keeps_backof
     assert schedules[fresh.pk].due_at > timezone.now()
     assert schedules[backed_off.pk].backoff_until == earlier
     assert schedules[fresh.pk].backoff_until is None
+
+
+def test_a_large_batch_is_written_in_chunks_while_it_polls(sandbox_server, settings):
+    settings.POLL_WRITE_CHUNK = 2
+    failing = [linked_connection(fault="server_error") for _ in range(3)]
+    healthy = [linked_connection(fault="healthy") for _ in range(2)]
+    plan = sweeps.plan_sweep()
+
+    assert poller.run_batch(plan.batch_ids[0], "test-worker", concurrency=2) == 5
+
+    assert {status_of(c) for c in failing} == {HealthStatus.DEGRADED}
+    assert {status_of(c) for c in healthy} == {HealthStatus.HEALTHY}
+    assert HealthCheck.objects.filter(sweep_id=plan.sweep_id).count() == 5
+    assert ErrorLog.objects.count() == 3
+    assert poller.poll_batch(plan.sweep_id, plan.batches[0]) == 0, "written once per sweep"
