@@ -171,8 +171,10 @@ def latency_sweep(services, ids: list[int], latencies: list[int], rounds: int) -
     from sandbox.models import SandboxSettings
 
     concurrency = settings.POLL_CONCURRENCY
-    batch_size = max(settings.POLL_BATCH_SIZE, 10 * concurrency)
     count = min(len(ids), concurrency * rounds)
+    # A batch of `rounds` rounds of calls: its fixed costs (the task's start, loading its rows,
+    # the last chunk's write) stay small next to its rounds, as DEVELOPERS.md advises at latency.
+    batch_size = max(settings.POLL_BATCH_SIZE, count)
     worker = services.worker("latency", concurrency=1)
     print(
         f"latency sweep: {count} connections per run, {concurrency} calls in flight per worker "

@@ -178,7 +178,7 @@ def run(args) -> None:
     from tests.live_services import celery_services, database_url, running_worker
 
     count, sample = (1_000, 100) if args.quick else (10_000, 300)
-    clicks, kill_interval, rounds = (5, 5, 3) if args.quick else (25, 10, 20)
+    clicks, kill_interval, rounds = (5, 5, 3) if args.quick else (25, 10, 30)
     batch_size, concurrency = settings.POLL_BATCH_SIZE, settings.POLL_CONCURRENCY
     print(
         f"{count} connections, sandbox latency {LATENCY_MS} ms, database "

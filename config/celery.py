@@ -70,6 +70,7 @@ class SweepLane(bootsteps.StartStopStep):
         self.queue = None
         self.limit = 0
         self.paused = False
+        self.timer = None
 
     def start(self, c) -> None:
         name = lane_queue("sweep", c.app.conf.task_default_queue)
@@ -78,13 +79,17 @@ class SweepLane(bootsteps.StartStopStep):
         if name not in consumed or len(consumed) < 2 or self.limit < 1:
             self.limit = 0
             return
-        self.consumer, self.queue = c, c.app.amqp.queues[name]
+        # Started again after a lost broker connection: its new consumer takes every queue.
+        self.consumer, self.queue, self.paused = c, c.app.amqp.queues[name], False
         task_received.connect(self.on_received, sender=c, weak=False)
-        c.timer.call_repeatedly(0.1, self.adjust)
+        self.timer = c.timer.call_repeatedly(0.1, self.adjust)
         logger.info("Sweep lane: at most %s batches at once, one process kept free.", self.limit)
 
     def stop(self, c) -> None:
         task_received.disconnect(self.on_received, sender=c)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def batches_in_flight(self) -> int:
         return sum(
