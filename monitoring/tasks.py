@@ -28,7 +28,10 @@ def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) ->
     the due connections no batch holds, and fan the batches out to the sweep queue."""
     plan = sweeps.plan_sweep(batch_size=batch_size)
     if plan is None:
-        logger.info("This interval's sweep is already planned (by an earlier tick or a second beat): nothing to do.")
+        logger.info(
+            "This interval's sweep is already planned (by an earlier tick or a second beat): "
+            "nothing to do."
+        )
         return 0
     for batch_id in [*plan.resent, *plan.batch_ids]:
         poll_batch.delay(batch_id, concurrency)
