@@ -4,6 +4,11 @@ upstream answering with 20 ms latency, next to a one-at-a-time loop over a 300-c
 The sandbox runs as its own process (as `make run` does), the worker as a real `celery worker`
 with one process on the configured broker; the sweep is timed from the beat task being sent to
 the sweep's last batch being written.
+
+Then (benchmarks/_polling_workers.py): Check now's latency while a sweep of every connection runs
+(issue 13, target p95 < 2 s), the time from a worker's kill -9 mid-batch to every connection
+polled again (issue 13, interval 10 s, target < 45 s), and sweeps at 20, 300 and 1,000 ms of
+upstream latency against what POLL_CONCURRENCY calls in flight allow (issue 17, target 90%).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection as db_connection
 
+from benchmarks import _polling_workers as phases
 from benchmarks._support import scratch_database
 
 LATENCY_MS = 20
+LATENCIES_MS = [20, 300, 1000]
 
 
 def seed(count: int) -> list[int]:
@@ -114,9 +121,9 @@ def sandbox_process(database_url: str):
         cwd=Path(__file__).resolve().parents[1],
         env={
             **os.environ,
-            # One persistent connection per server thread (2 processes x 32 threads, within
-            # PostgreSQL's 100 clients): a pool's checkout and return on every request cost
-            # the sandbox a tenth of its CPU.
+            # One persistent connection per lookup thread (asyncio's executor, a few per
+            # process): a pool's checkout and return on every request cost the sandbox a tenth
+            # of its CPU.
             "DATABASE_URL": database_url
             + ("?conn_max_age=600" if database_url.startswith("postgres") else ""),
             "DATABASE_POOL": "false",
@@ -168,9 +175,10 @@ def wait_for_sweep(worker, timeout: float) -> None:
 def run(args) -> None:
     from monitoring import poller, tasks
     from monitoring.models import HealthCheck
-    from tests.live_services import database_url, running_worker
+    from tests.live_services import celery_services, database_url, running_worker
 
     count, sample = (1_000, 100) if args.quick else (10_000, 300)
+    clicks, kill_interval, rounds = (5, 5, 3) if args.quick else (25, 10, 30)
     batch_size, concurrency = settings.POLL_BATCH_SIZE, settings.POLL_CONCURRENCY
     print(
         f"{count} connections, sandbox latency {LATENCY_MS} ms, database "
@@ -202,6 +210,29 @@ def run(args) -> None:
                 worker_cpu = cpu_seconds(worker.pid) - cpu_before[0]
                 sandbox_cpu = cpu_seconds(sandbox.pid) - cpu_before[1]
             written = HealthCheck.objects.filter(sweep_id__isnull=False).count()
+            report_sweep(sample, loop_rate, written, sweep_seconds, worker_cpu, sandbox_cpu)
+
+            with (
+                tempfile.TemporaryDirectory() as folder,
+                celery_services(Path(folder), extra_env=deployed_settings()) as services,
+            ):
+                phases.check_now_during_a_sweep(services, ids, clicks)
+            with (
+                tempfile.TemporaryDirectory() as folder,
+                celery_services(
+                    Path(folder),
+                    extra_env={**deployed_settings(), "POLL_INTERVAL_SECONDS": str(kill_interval)},
+                ) as services,
+            ):
+                phases.killed_worker_recovery(services, ids, kill_interval)
+            with (
+                tempfile.TemporaryDirectory() as folder,
+                celery_services(Path(folder), extra_env=deployed_settings()) as services,
+            ):
+                phases.latency_sweep(services, ids, LATENCIES_MS, rounds)
+
+
+def report_sweep(sample, loop_rate, written, sweep_seconds, worker_cpu, sandbox_cpu) -> None:
     sweep_rate = written / sweep_seconds
     print(f"one-at-a-time loop   {sample:6d} polls  {loop_rate:9.1f} polls/s", flush=True)
     print(

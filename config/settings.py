@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from config import local_keys
 
@@ -235,6 +236,8 @@ TOKEN_EXPIRY_WARNING_DAYS = env.int("TOKEN_EXPIRY_WARNING_DAYS", default=14)
 UNIFIED_API_TIMEOUT_SECONDS = env.float("UNIFIED_API_TIMEOUT_SECONDS", default=10.0)
 POLL_BATCH_SIZE = env.int("POLL_BATCH_SIZE", default=1000)
 POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=100)
+# A batch larger than this is written in chunks of it while its calls go on (monitoring/poller.py).
+POLL_WRITE_CHUNK = env.int("POLL_WRITE_CHUNK", default=250)
 HEALTH_ERROR_AFTER_FAILURES = env.int("HEALTH_ERROR_AFTER_FAILURES", default=3)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=14)
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
@@ -295,3 +298,39 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Patchbay")
 OTP_TOTP_THROTTLE_FACTOR = 1
 # Failures are cleared after the whole sign-in, second step included (connections/two_factor.py).
 AXES_RESET_ON_SUCCESS = False
+# Workers (issue 13): queues served in order, time limits, and the broker's visibility timeout.
+# `celery -A config worker` with no flags serves every queue below, in this order (interactive
+# first), and keeps one process out of sweep batches for the others (config/celery.py,
+# SweepLane). Dedicated workers per queue: `celery -A config worker -Q interactive,celery` and
+# `celery -A config worker -Q sweep`. A default queue other than "celery" (each test's worker
+# has its own) prefixes the other two, as config.celery.route_task does.
+_QUEUE_PREFIX = "" if CELERY_TASK_DEFAULT_QUEUE == "celery" else f"{CELERY_TASK_DEFAULT_QUEUE}."
+CELERY_TASK_QUEUES = [
+    # Each its own direct exchange and routing key: a message sent to one lands in that one.
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (f"{_QUEUE_PREFIX}interactive", CELERY_TASK_DEFAULT_QUEUE, f"{_QUEUE_PREFIX}sweep")
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# A worker's processes: one per core for sweeps, and one more that stays free for Check now.
+CELERY_WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=(os.cpu_count() or 1) + 1)
+# Every task's limits unless it sets its own: a task a person waits for, a notice, a webhook.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+# A sweep batch: its rounds of calls (each bounded by the upstream timeout) and its write.
+POLL_BATCH_SOFT_TIME_LIMIT = int(
+    -(-POLL_BATCH_SIZE // max(POLL_CONCURRENCY, 1)) * UNIFIED_API_TIMEOUT_SECONDS + 60
+)
+POLL_BATCH_TIME_LIMIT = POLL_BATCH_SOFT_TIME_LIMIT + 30
+# How long a claimed batch lives without its worker's heartbeat (0: half an interval, 2-30 s).
+POLL_BATCH_LEASE_SECONDS = env.float("POLL_BATCH_LEASE_SECONDS", default=0)
+# Redis redelivers a message left unacknowledged this long (a worker killed mid-task). Above the
+# longest hard time limit and the longest retry countdown (a countdown is held unacknowledged),
+# so a task still running is never handed to a second worker. Lost sweep batches do not wait
+# for it: the planner sends them again from their leases (monitoring/sweeps.py).
+CELERY_BROKER_VISIBILITY_TIMEOUT = max(POLL_BATCH_TIME_LIMIT, CELERY_TASK_TIME_LIMIT, 600) + 300
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+        # Pop queues in CELERY_TASK_QUEUES_ORDER: interactive tasks before waiting batches.
+        "queue_order_strategy": "priority",
+    }

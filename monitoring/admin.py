@@ -8,6 +8,7 @@ from monitoring.models import (
     PollSchedule,
     ReconnectLink,
     Sweep,
+    SweepBatch,
     WebhookEvent,
 )
 
@@ -69,6 +70,15 @@ class NotificationAdmin(ReadOnlyAdmin):
 class SweepAdmin(ReadOnlyAdmin):
     list_display = ["id", "planned_at", "connection_count", "batch_count", "batches_done",
                     "finished_at"]  # fmt: skip
+
+
+@admin.register(SweepBatch)
+class SweepBatchAdmin(ReadOnlyAdmin):
+    """Which worker holds which batch, until when, and how often it was sent (lost workers)."""
+
+    list_display = ["id", "sweep", "claimed_by", "lease_expires_at", "dispatches", "finished_at",
+                    "lost"]  # fmt: skip
+    list_filter = ["lost"]
 
 
 @admin.register(PollSchedule)

@@ -1,9 +1,8 @@
-"""The poller: plan a sweep of due connections, poll a batch concurrently, write it in bulk.
+"""The poller: poll a batch concurrently and write it in bulk; "Check now" for one connection.
 
-A sweep takes a lease (SweepLock) so sweeps never overlap; planning moves every planned
-connection's `due_at` one interval ahead, so none is polled twice in an interval; a batch hands
-its results to `transitions.record`, which writes them in one transaction under row locks and
-skips connections already written for the sweep, so a redelivered batch changes nothing twice.
+Sweeps are planned and their batches leased in `monitoring/sweeps.py`. A batch hands its results
+to `transitions.record`, which writes them in one transaction under row locks and skips
+connections already written for the sweep, so a batch run twice changes nothing twice.
 """
 
 from __future__ import annotations
@@ -11,23 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import uvloop
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connections as db_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from connections.crypto import TokenDecryptionError
 from connections.models import ApiToken, CallToken, Connection
 from health.vocabulary import Outcome
-from monitoring import transitions
-from monitoring.models import HealthCheck, PollSchedule, Source, Sweep, SweepLock
+from monitoring import sweeps, transitions
+from monitoring.models import HealthCheck, PollSchedule, Source
 from monitoring.transitions import Observation
 from upstream import client
 from upstream.protocol import StatusResult
@@ -36,89 +35,16 @@ from upstream.transport import AiohttpTransport
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SWEEP_LOCK = "poll-sweep"
-# Beat fires every interval, not to the microsecond: a connection planned a hair under one
-# interval ago is due again rather than skipped for a whole interval.
-DUE_SLACK = timedelta(seconds=2)
-
-
-@dataclass(frozen=True)
-class SweepPlan:
-    sweep_id: uuid.UUID
-    batches: list[list[int]]
-
-
-def interval() -> timedelta:
-    return timedelta(seconds=settings.POLL_INTERVAL_SECONDS)
-
-
-def sweep_lease() -> timedelta:
-    """Long enough for a slow sweep to finish, short enough that a crashed one frees the lock."""
-    return max(interval() * 5, timedelta(minutes=5))
-
-
-def acquire_lock(name: str, holder: str, *, now: datetime, lease: timedelta) -> bool:
-    """Take the named lease if it is free or expired: one conditional UPDATE, atomic anywhere."""
-    # Make sure the row exists; if another planner creates it at the same moment, the UPDATE
-    # below still lets only one of them through.
-    SweepLock.objects.bulk_create([SweepLock(name=name, expires_at=now)], ignore_conflicts=True)
-    taken = SweepLock.objects.filter(name=name, expires_at__lte=now).update(
-        holder=holder, expires_at=now + lease
-    )
-    return taken == 1
-
-
-def release_lock(name: str, holder: str) -> None:
-    SweepLock.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
-
-
-def due_connection_ids(now: datetime) -> list[int]:
-    return list(
-        Connection.objects.filter(Q(poll_schedule__isnull=True) | Q(poll_schedule__due_at__lte=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
-def plan_sweep(*, batch_size: int | None = None, now: datetime | None = None) -> SweepPlan | None:
-    """Claim every due connection for a new sweep; None when a sweep is still running."""
-    now = now or timezone.now()
-    batch_size = max(1, batch_size or settings.POLL_BATCH_SIZE)
-    sweep_id = uuid.uuid4()
-    if not acquire_lock(SWEEP_LOCK, str(sweep_id), now=now, lease=sweep_lease()):
-        return None
-    with transaction.atomic():
-        ids = due_connection_ids(now)
-        PollSchedule.objects.schedule(ids, due_at=now + interval() - DUE_SLACK, sweep_id=sweep_id)
-        batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
-        Sweep.objects.create(
-            id=sweep_id, planned_at=now, connection_count=len(ids), batch_count=len(batches)
-        )
-    if not batches:
-        finish_sweep(sweep_id)
-    return SweepPlan(sweep_id, batches)
-
-
-def finish_batch(sweep_id: uuid.UUID) -> None:
-    """Count a batch done; the last one ends the sweep and frees the lock for the next."""
-    Sweep.objects.filter(pk=sweep_id).update(batches_done=F("batches_done") + 1)
-    sweep = Sweep.objects.filter(pk=sweep_id).first()
-    if sweep is not None and sweep.batches_done >= sweep.batch_count:
-        finish_sweep(sweep_id)
-
-
-def finish_sweep(sweep_id: uuid.UUID) -> None:
-    Sweep.objects.filter(pk=sweep_id, finished_at__isnull=True).update(finished_at=timezone.now())
-    release_lock(SWEEP_LOCK, str(sweep_id))
-
 
 async def poll_concurrently(
-    targets: Sequence[tuple[str, CallToken | None]], concurrency: int
+    targets: Sequence[tuple[str, CallToken | None]],
+    concurrency: int,
+    on_result: Callable[[int, StatusResult], None] | None = None,
 ) -> list[StatusResult]:
     """Poll every (upstream_id, token) with at most `concurrency` calls in flight.
 
     `concurrency` lanes share one transport with as many keep-alive connections; each lane takes
-    the next target when its call is done.
+    the next target when its call is done. `on_result(index, result)` hears each as it lands.
     """
     results: list[StatusResult | None] = [None] * len(targets)
     queue = iter(enumerate(targets))
@@ -129,6 +55,8 @@ async def poll_concurrently(
         async def lane() -> None:
             for index, (upstream_id, token) in queue:
                 results[index] = await poll_safely(sent, upstream_id, token)
+                if on_result is not None:
+                    on_result(index, results[index])
 
         await asyncio.gather(*(lane() for _ in range(lanes)))
     return results  # type: ignore[return-value]  # every index was filled by a lane
@@ -215,24 +143,139 @@ def poll_batch(
     tokens = ApiToken.objects.current_by_connection(upstream_ids)
     order = list(upstream_ids)
     ApiToken.objects.filter(pk__any_of=[token.pk for token in tokens.values()]).mark_used()
-    results = run_to_completion(
-        poll_concurrently(
-            [(upstream_ids[pk], tokens.get(pk)) for pk in order],
-            concurrency or settings.POLL_CONCURRENCY,
-        )
-    )
+    targets = [(upstream_ids[pk], tokens.get(pk)) for pk in order]
+    concurrency = concurrency or settings.POLL_CONCURRENCY
+    if len(order) > settings.POLL_WRITE_CHUNK:
+        return run_to_completion(write_as_polled(sweep_id, order, targets, concurrency))
+    results = run_to_completion(poll_concurrently(targets, concurrency))
+    return write_results(sweep_id, list(zip(order, results, strict=True)))
+
+
+def write_results(sweep_id: uuid.UUID | None, results: list[tuple[int, StatusResult]]) -> int:
     recorded = transitions.record(
-        [Observation.of_status_call(pk, result) for pk, result in zip(order, results, strict=True)],
+        [Observation.of_status_call(pk, result) for pk, result in results],
         source=Source.POLL,
         sweep_id=sweep_id,
     )
     return recorded.checks
 
 
+async def write_as_polled(
+    sweep_id: uuid.UUID | None,
+    order: list[int],
+    targets: list[tuple[str, CallToken | None]],
+    concurrency: int,
+) -> int:
+    """Poll the batch and write each POLL_WRITE_CHUNK results as they land, from a thread of
+    their own, while the lanes go on polling.
+
+    Written only at its end, a batch of ten rounds at 300 ms left its lanes idle for the whole
+    write; in chunks, only the last one waits. A batch cut short has its chunks so far written,
+    and a second run of it polls only the rest.
+    """
+    loop = asyncio.get_running_loop()
+    landed: list[tuple[int, StatusResult]] = []
+    writes: list[asyncio.Future[int]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-writer") as writer:
+
+        def write(chunk: list[tuple[int, StatusResult]]) -> None:
+            writes.append(loop.run_in_executor(writer, write_results, sweep_id, chunk))
+
+        def on_result(index: int, result: StatusResult) -> None:
+            landed.append((order[index], result))
+            if len(landed) >= settings.POLL_WRITE_CHUNK:
+                write(landed[:])
+                landed.clear()
+
+        try:
+            await poll_concurrently(targets, concurrency, on_result)
+            if landed:
+                write(landed)
+            return sum(await asyncio.gather(*writes))
+        finally:
+            await asyncio.gather(*writes, return_exceptions=True)
+            # The writer thread's own database connection goes with it.
+            await loop.run_in_executor(writer, db_connections.close_all)
+
+
+def run_batch(batch_id: int, holder: str, *, concurrency: int | None = None) -> int | None:
+    """Claim a planned batch, poll and write it under a heartbeat, and count it done.
+
+    None when there was nothing to do: the batch is finished, or a live worker holds it (a
+    duplicate or late message). An exception leaves the batch claimed: its lease runs out and
+    the planner sends it again, unless the caller hands it back with `sweeps.release_batch`.
+    """
+    batch = sweeps.claim_batch(batch_id, holder)
+    if batch is None:
+        return None
+    with sweeps.heartbeat(batch):
+        written = poll_batch(batch.sweep_id, batch.connection_ids, concurrency=concurrency)
+    sweeps.finish_batch(batch.pk)
+    return written
+
+
+def backoff_until(connection_id: int, now: datetime) -> datetime | None:
+    """When the upstream's Retry-After for this connection runs out, if it has not yet."""
+    return (
+        PollSchedule.objects.filter(connection_id=connection_id, backoff_until__gt=now)
+        .values_list("backoff_until", flat=True)
+        .first()
+    )
+
+
+# Clicks on one connection's "Check now" within this long join the check already queued.
+CHECK_NOW_COALESCE = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What a click on "Check now" did: queued a check, joined the one queued at `since`, or
+    nothing because the upstream asked Patchbay to wait `until`."""
+
+    state: Literal["queued", "joined", "rate_limited"]
+    since: datetime
+    until: datetime | None = None
+
+
+def request_check(connection_id: int, *, now: datetime | None = None) -> CheckRequest:
+    """Decide whether a click calls the upstream; the caller queues the check when "queued".
+
+    One conditional UPDATE decides, so two web processes clicked at once queue one check.
+    """
+    now = now or timezone.now()
+    until = backoff_until(connection_id, now)
+    if until is not None:
+        return CheckRequest("rate_limited", since=now, until=until)
+    # A connection never planned has no schedule yet; it is due now, which the row says.
+    PollSchedule.objects.bulk_create(
+        [PollSchedule(connection_id=connection_id, due_at=now)], ignore_conflicts=True
+    )
+    free = Q(check_requested_at__isnull=True) | Q(check_requested_at__lte=now - CHECK_NOW_COALESCE)
+    if PollSchedule.objects.filter(free, connection_id=connection_id).update(
+        check_requested_at=now
+    ):
+        return CheckRequest("queued", since=now)
+    since = PollSchedule.objects.values_list("check_requested_at", flat=True).get(
+        connection_id=connection_id
+    )
+    return CheckRequest("joined", since=since or now)
+
+
+def forget_check_request(connection_id: int, since: datetime) -> None:
+    """The check could not be queued: the next click tries again at once."""
+    PollSchedule.objects.filter(connection_id=connection_id, check_requested_at=since).update(
+        check_requested_at=None
+    )
+
+
 def poll_one(connection_id: int) -> StatusResult | None:
-    """ "Check now": poll one connection at once, outside any sweep, through the same writes."""
+    """ "Check now": poll one connection at once, outside any sweep, through the same writes.
+
+    None when the connection is gone, or when the upstream's Retry-After has not run out: then
+    nothing is sent (a rate-limited upstream is not called before it said).
+    """
     connection = Connection.objects.filter(pk=connection_id).only("pk", "upstream_id").first()
-    if connection is None:
+    if connection is None or backoff_until(connection_id, timezone.now()) is not None:
         return None
     token = ApiToken.objects.current_by_connection([connection_id]).get(connection_id)
     if token is not None:

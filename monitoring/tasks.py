@@ -1,14 +1,22 @@
-"""Celery tasks: thin, ids in, the domain functions do the work."""
+"""Celery tasks: thin, ids in, the domain functions do the work.
+
+Every task has a soft and a hard time limit: the defaults in settings (CELERY_TASK_*_TIME_LIMIT)
+or its own below; the broker's visibility timeout is set above the longest (config/settings.py).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import beat_init
+from django.conf import settings
 from django.db import DatabaseError
 
-from monitoring import notifications, poller, reconnect_links, retention, webhooks
+from monitoring import notifications, poller, reconnect_links, retention, sweeps, webhooks
 from monitoring.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -16,14 +24,18 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) -> int:
-    """Beat, every POLL_INTERVAL_SECONDS: claim due connections and fan out batch tasks."""
-    plan = poller.plan_sweep(batch_size=batch_size)
+    """Beat, every POLL_INTERVAL_SECONDS: send again the batches that lost their worker, plan
+    the due connections no batch holds, and fan the batches out to the sweep queue."""
+    plan = sweeps.plan_sweep(batch_size=batch_size)
     if plan is None:
-        logger.info("Previous sweep still running: this interval's sweep is skipped.")
+        logger.info(
+            "This interval's sweep is already planned (by an earlier tick or a second beat): "
+            "nothing to do."
+        )
         return 0
-    for batch in plan.batches:
-        poll_batch.delay(str(plan.sweep_id), batch, concurrency)
-    return len(plan.batches)
+    for batch_id in [*plan.resent, *plan.batch_ids]:
+        poll_batch.delay(batch_id, concurrency)
+    return len(plan.batch_ids)
 
 
 @beat_init.connect
@@ -40,30 +52,35 @@ def sweep_when_beat_starts(sender=None, **kwargs) -> None:
     retry_backoff=1,
     retry_backoff_max=30,
     max_retries=5,
+    soft_time_limit=settings.POLL_BATCH_SOFT_TIME_LIMIT,
+    time_limit=settings.POLL_BATCH_TIME_LIMIT,
 )
-def poll_batch(
-    self, sweep_id: str, connection_ids: list[int], concurrency: int | None = None
-) -> int:
-    """Poll one batch; redelivered after a lost worker, it writes only what is missing.
+def poll_batch(self, batch_id: int, concurrency: int | None = None) -> int | None:
+    """Poll one batch of a sweep under its lease; a duplicate message finds nothing to do.
 
     A database that is busy or briefly down makes the batch retry (its writes are idempotent),
-    rather than count as done with nothing written; after the last try the sweep still ends, so
-    the next interval's sweep is not blocked by one lost batch.
+    rather than count as done with nothing written; after the last try the batch ends as lost,
+    so its connections are planned again by the next sweep.
     """
+    holder = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}:{self.request.id}"
+    holder = holder[:100]
     try:
-        written = poller.poll_batch(sweep_id, connection_ids, concurrency=concurrency)
+        return poller.run_batch(batch_id, holder, concurrency=concurrency)
     except DatabaseError:
         if self.request.retries >= self.max_retries:
-            logger.exception("Batch of sweep %s failed for good after retries", sweep_id)
-            poller.finish_batch(sweep_id)
+            logger.exception("Batch %s failed for good after retries", batch_id)
+            sweeps.finish_batch(batch_id, lost=True)
+        else:
+            sweeps.release_batch(batch_id, holder)
         raise
-    poller.finish_batch(sweep_id)
-    return written
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def poll_connection_now(connection_id: int) -> str | None:
-    """The dashboard's "Check now": one connection, at once, through the same state machine."""
+    """The dashboard's "Check now": one connection, at once, through the same state machine.
+
+    Routed to the interactive queue (config/settings.py), which workers serve ahead of sweeps.
+    """
     result = poller.poll_one(connection_id)
     return None if result is None else str(result.outcome)
 
@@ -79,7 +96,8 @@ def process_webhook_event(event_id: int) -> str:
     reject_on_worker_lost=True,
     autoretry_for=(notifications.DeliveryFailed,),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    # Below the broker's visibility timeout: a retry's countdown is held unacknowledged.
+    retry_backoff_max=600,
     max_retries=6,
 )
 def deliver_notification(self, notification_id: int) -> None:
@@ -98,13 +116,23 @@ def deliver_notification(self, notification_id: int) -> None:
         raise
 
 
+def beat_period(task_name: str) -> timedelta:
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task_name)
+    return timedelta(seconds=entry["schedule"])
+
+
 @shared_task
 def notify_lasting_errors() -> int:
+    """Beat: once per period however many beats run (two at once would notify twice)."""
+    if not sweeps.take_tick("notify-lasting-errors", beat_period(notify_lasting_errors.name)):
+        return 0
     return notifications.notify_lasting_errors()
 
 
 @shared_task
 def prune_history() -> dict[str, int]:
+    if not sweeps.take_tick("prune-history", beat_period(prune_history.name)):
+        return {}
     return retention.prune_history()
 
 

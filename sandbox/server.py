@@ -2,7 +2,8 @@
 
 It shares Patchbay's settings and database (so faults can be set from the admin), but answers
 only the upstream protocol: the web app's URLs are not reachable through it. `manage.py
-run_sandbox` serves the same handler (sandbox/wsgi.py) from its own processes.
+run_sandbox` serves the same views over ASGI (`SandboxASGIHandler`, sandbox/asgi.py) from its
+own processes, so a status call's latency waits on the event loop instead of holding a thread.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 
+from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.test.utils import override_settings
@@ -30,6 +32,19 @@ class SandboxHandler(WSGIHandler):
     def get_response(self, request):
         request.urlconf = "sandbox.urls"
         return super().get_response(request)
+
+
+class SandboxASGIHandler(ASGIHandler):
+    """The same views and middleware over ASGI: async views (the status call) never take a
+    thread to wait out their latency."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        with override_settings(MIDDLEWARE=SANDBOX_MIDDLEWARE):
+            super().load_middleware(is_async)
+
+    async def get_response_async(self, request):
+        request.urlconf = "sandbox.urls"
+        return await super().get_response_async(request)
 
 
 class QuietRequestHandler(WSGIRequestHandler):

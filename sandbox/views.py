@@ -6,16 +6,17 @@ error has the body `{"error": {"code", "type", "message", "request_id"}}`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import json
 import random
-import time
 import uuid
 from urllib.parse import urlencode, urlsplit
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -63,24 +64,49 @@ def error(request, status: int, code: str, message: str, **headers) -> JsonRespo
     return response
 
 
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex[:24]}"
+
+
 def protocol(*methods: str):
     """Give the request a vendor-style id, answer a wrong method and any crash with the standard
-    error body, never a Django page."""
+    error body, never a Django page. Sync and async views alike."""
+
+    def refuse(request) -> HttpResponse | None:
+        request.request_id = new_request_id()
+        if methods and request.method not in methods:
+            response = error(request, 405, "INVALID_REQUEST", "Method not allowed.")
+            response["Allow"] = ", ".join(methods)
+            return response
+        return None
+
+    def crashed(request) -> HttpResponse:
+        return error(request, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.")
 
     def decorate(view):
+        if asyncio.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request, *args, **kwargs):
+                response = refuse(request)
+                if response is None:
+                    try:
+                        response = await view(request, *args, **kwargs)
+                    except Exception:
+                        response = crashed(request)
+                response["X-Request-ID"] = request.request_id
+                return response
+
+            return csrf_exempt(async_wrapper)
+
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            request.request_id = f"req_{uuid.uuid4().hex[:24]}"
-            if methods and request.method not in methods:
-                response = error(request, 405, "INVALID_REQUEST", "Method not allowed.")
-                response["Allow"] = ", ".join(methods)
-            else:
+            response = refuse(request)
+            if response is None:
                 try:
                     response = view(request, *args, **kwargs)
                 except Exception:
-                    response = error(
-                        request, 500, "INTERNAL_ERROR", "The sandbox failed unexpectedly."
-                    )
+                    response = crashed(request)
             response["X-Request-ID"] = request.request_id
             return response
 
@@ -122,16 +148,43 @@ def health(request):
 
 
 @protocol("GET")
-def connection_status(request, upstream_id: str):
-    """GET /v1/connections/{id}/status with the connection's own token."""
-    connection = connection_for_token(request, upstream_id)
-    if isinstance(connection, HttpResponse):
-        return connection
+async def connection_status(request, upstream_id: str):
+    """GET /v1/connections/{id}/status with the connection's own token.
 
-    latency = global_latency_ms() + (connection.latency_ms if connection.fault == Fault.SLOW else 0)
-    if latency:
-        time.sleep(latency / 1000)
-    return status_answer(request, connection)
+    Async, so the simulated latency is a timer on the event loop, not a thread asleep: the
+    sandbox holds a thousand calls in flight as a real vendor's API would. Only the token lookup
+    runs in a thread, for the milliseconds it takes. run_sandbox answers this path with the same
+    functions without Django's request cycle (sandbox/asgi.py).
+    """
+    arrived = asyncio.get_running_loop().time()
+    found, latency_ms = await sync_to_async(status_lookup, thread_sensitive=False)(
+        request, upstream_id
+    )
+    if isinstance(found, HttpResponse):
+        return found
+    await wait_out_latency(arrived, latency_ms)
+    return status_answer(request, found)
+
+
+async def wait_out_latency(arrived: float, latency_ms: int) -> None:
+    """Answer `latency_ms` after the call arrived: the latency is the upstream's whole response
+    time, the sandbox's own lookup included (as a vendor's 300 ms is)."""
+    remaining = arrived + latency_ms / 1000 - asyncio.get_running_loop().time()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+
+
+def status_lookup(request, upstream_id: str) -> tuple[SandboxConnection | HttpResponse, int]:
+    """The connection the token opens (or the error answer) and the latency to play."""
+    try:
+        connection = connection_for_token(request, upstream_id)
+        if isinstance(connection, HttpResponse):
+            return connection, 0
+        slow = connection.latency_ms if connection.fault == Fault.SLOW else 0
+        return connection, global_latency_ms() + slow
+    finally:
+        # This thread is not the request's: close its connection as a request's end would.
+        close_old_connections()
 
 
 def status_answer(request, connection: SandboxConnection) -> HttpResponse:

@@ -4,7 +4,7 @@ from monitoring.models.errors import ErrorLog
 from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckRow, Source
 from monitoring.models.issues import Issue, IssueNote, IssueState
 from monitoring.models.notifications import Notification
-from monitoring.models.polling import PollSchedule, Sweep, SweepLock
+from monitoring.models.polling import PollSchedule, Sweep, SweepBatch, SweepLock
 from monitoring.models.reconnect_links import LinkStatus, ReconnectLink
 from monitoring.models.webhooks import WebhookEvent
 
@@ -22,6 +22,7 @@ __all__ = [
     "ReconnectLink",
     "Source",
     "Sweep",
+    "SweepBatch",
     "SweepLock",
     "WebhookEvent",
 ]

@@ -1,4 +1,5 @@
-"""When each connection is polled next, the sweeps that poll them, and the sweep's lease."""
+"""When each connection is polled next, the sweeps that poll them, their batches' leases, and
+the planner's lease (one tick per interval however many beats run)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ class PollSchedule(models.Model):
     due_at = models.DateTimeField(db_index=True)
     backoff_until = models.DateTimeField(null=True, blank=True)
     last_sweep_id = models.UUIDField(null=True, blank=True)
+    # When the last "Check now" was queued: clicks within a few seconds join that check.
+    check_requested_at = models.DateTimeField(null=True, blank=True)
 
     objects = PollScheduleQuerySet.as_manager()
 
@@ -76,6 +79,35 @@ class Sweep(models.Model):
 
     def __str__(self) -> str:
         return f"sweep {self.id} ({self.batches_done}/{self.batch_count})"
+
+
+class SweepBatch(models.Model):
+    """A batch of a sweep, and the lease of the worker polling it.
+
+    Queued, `claimed_by` is empty and `lease_expires_at` says how long its message may wait in
+    the broker; claimed, the worker's heartbeat keeps pushing `lease_expires_at` ahead. A batch
+    past its lease and not finished lost its worker (or its message): the planner sends it again.
+    """
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="batches")
+    connection_ids = models.JSONField()
+    claimed_by = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField()
+    dispatches = models.PositiveSmallIntegerField(default=1)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lost = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(finished_at__isnull=True),
+                name="sweepbatch_unfinished_lease",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of sweep {self.sweep_id} ({self.claimed_by or 'queued'})"
 
 
 class SweepLock(models.Model):

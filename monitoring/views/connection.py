@@ -16,7 +16,7 @@ from connections import audit
 from connections.actors import Actor
 from connections.models import ApiToken, Connection
 from connections.tenancy import get_scoped_or_404, scoped
-from monitoring import uptime
+from monitoring import poller, uptime
 from monitoring.forms import IssueNoteForm
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue
 
@@ -67,6 +67,10 @@ def connection_check(request, connection_id: int):
         .order_by("-checked_at")
         .first()
     )
+    if check is None:
+        until = poller.backoff_until(connection.pk, timezone.now())
+        if until is not None:  # rate limited since the click: the queued check calls nobody
+            return render_check(request, connection, state="rate_limited", since=since, until=until)
     if check is None and timezone.now() - since > CHECK_GIVE_UP_AFTER:
         return render_check(request, connection, state="late", since=since)
     if check is None:
@@ -76,23 +80,43 @@ def connection_check(request, connection_id: int):
 
 
 def queue_check(request, connection: Connection):
+    """Queue a check, unless the upstream asked to wait (then say until when) or a click a few
+    seconds ago already queued one (then wait for that one's result)."""
     from monitoring.tasks import poll_connection_now
 
-    since = timezone.now()
-    try:
-        poll_connection_now.delay(connection.pk)
-    except Exception as error:  # the broker is down: say so rather than spin
-        logger.exception("Could not queue a check of connection %s", connection.pk)
-        failure = f"The check could not be queued ({type(error).__name__}); try again shortly."
+    asked = poller.request_check(connection.pk)
+    if asked.state == "rate_limited":
         if not request.htmx:
-            messages.error(request, failure)
+            messages.warning(request, rate_limited_message(asked.until))
             return redirect("connection_detail", connection_id=connection.pk)
-        return render_check(request, connection, state="failed", since=since, failure=failure)
-    audit.record("connection.check_requested", connection, actor=Actor.from_request(request))
+        return render_check(
+            request, connection, state="rate_limited", since=asked.since, until=asked.until
+        )
+    if asked.state == "queued":
+        try:
+            poll_connection_now.delay(connection.pk)
+        except Exception as error:  # the broker is down: say so rather than spin
+            poller.forget_check_request(connection.pk, asked.since)
+            logger.exception("Could not queue a check of connection %s", connection.pk)
+            failure = f"The check could not be queued ({type(error).__name__}); try again shortly."
+            if not request.htmx:
+                messages.error(request, failure)
+                return redirect("connection_detail", connection_id=connection.pk)
+            return render_check(
+                request, connection, state="failed", since=asked.since, failure=failure
+            )
+        audit.record("connection.check_requested", connection, actor=Actor.from_request(request))
     if not request.htmx:
         messages.success(request, "Check queued: the result appears in the latest checks.")
         return redirect("connection_detail", connection_id=connection.pk)
-    return render_check(request, connection, state="pending", since=since)
+    return render_check(request, connection, state="pending", since=asked.since)
+
+
+def rate_limited_message(until: datetime) -> str:
+    return (
+        f"Rate limited until {timezone.localtime(until):%H:%M:%S %Z}: the upstream asked "
+        "Patchbay to wait (Retry-After), so it is not called before then."
+    )
 
 
 def render_check(request, connection, *, state: str, since: datetime, **extra):

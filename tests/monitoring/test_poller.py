@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from health.vocabulary import HealthStatus, Outcome
-from monitoring import poller, transitions
+from monitoring import poller, sweeps, transitions
 from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
@@ -39,12 +39,16 @@ def record_results(results):
 
 
 def run_sweep(batch_size=100):
-    plan = poller.plan_sweep(batch_size=batch_size)
+    """One tick and its batches, as workers run them."""
+    plan = sweeps.plan_sweep(batch_size=batch_size)
     assert plan is not None
-    for batch in plan.batches:
-        poller.poll_batch(plan.sweep_id, batch, concurrency=4)
-        poller.finish_batch(plan.sweep_id)
+    for batch_id in plan.batch_ids:
+        assert poller.run_batch(batch_id, "test-worker", concurrency=4) is not None
     return plan
+
+
+def next_tick(clock, settings):
+    clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS))
 
 
 def status_of(connection):
@@ -103,27 +107,16 @@ def test_no_double_poll_in_an_interval_and_due_again_after_it(sandbox_server, se
     with time_machine.travel(timezone.now(), tick=False) as clock:
         run_sweep()
         clock.shift(timedelta(seconds=30))
-        second = poller.plan_sweep()
-        assert second is not None and second.batches == []
-        clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS))
+        assert sweeps.plan_sweep() is None, "one tick per interval, however many beats"
+        clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS - 30))
         third = run_sweep()
     assert third.batches == [[connection.pk]]
     assert HealthCheck.objects.filter(connection=connection).count() == 2
 
 
-def test_sweeps_never_overlap_until_the_lock_expires(sandbox_server):
-    linked_connection()
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        first = poller.plan_sweep()
-        assert first is not None and first.batches
-        assert poller.plan_sweep() is None
-        clock.shift(poller.sweep_lease() + timedelta(seconds=1))
-        assert poller.plan_sweep() is not None
-
-
 def test_a_redelivered_batch_writes_nothing_twice(sandbox_server):
     failing = linked_connection(fault="server_error")
-    plan = poller.plan_sweep()
+    plan = sweeps.plan_sweep()
     batch = plan.batches[0]
     assert poller.poll_batch(plan.sweep_id, batch) == 1
     assert poller.poll_batch(plan.sweep_id, batch) == 0
@@ -141,9 +134,9 @@ def test_rate_limited_connection_backs_off_until_retry_after(sandbox_server, set
         assert schedule.backoff_until == timezone.now() + timedelta(seconds=600)
         assert status_of(limited) == HealthStatus.HEALTHY
         clock.shift(timedelta(seconds=settings.POLL_INTERVAL_SECONDS * 2))
-        assert poller.plan_sweep().batches == []
+        assert sweeps.plan_sweep().batches == []
         clock.shift(timedelta(seconds=600))
-        assert poller.plan_sweep().batches == [[limited.pk]]
+        assert sweeps.plan_sweep().batches == [[limited.pk]]
 
 
 def test_connections_without_a_usable_token_get_a_clear_error_and_the_run_goes_on(
@@ -151,13 +144,10 @@ def test_connections_without_a_usable_token_get_a_clear_error_and_the_run_goes_o
 ):
     bare = ConnectionFactory()
     locked = ConnectionFactory()
-    ApiTokenFactory(connection=locked)
-    settings_keys = list(settings.TOKEN_ENCRYPTION_KEYS)
-    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    try:
-        run_sweep()
-    finally:
-        settings.TOKEN_ENCRYPTION_KEYS = settings_keys
+    # Encrypted with a key since retired: no configured key decrypts it.
+    token = ApiTokenFactory(connection=locked)
+    token.ciphertext = Fernet(Fernet.generate_key()).encrypt(b"sbx_retired")
+    token.save()
     healthy = linked_connection()
     run_sweep()
     assert status_of(bare) == HealthStatus.ERROR
@@ -189,7 +179,7 @@ def test_check_now_polls_one_connection_outside_the_sweep(sandbox_server):
 
 def test_the_batch_writes_in_bulk(sandbox_server, django_assert_max_num_queries):
     connections = [linked_connection(fault="server_error") for _ in range(12)]
-    plan = poller.plan_sweep()
+    plan = sweeps.plan_sweep()
     with django_assert_max_num_queries(20):
         poller.poll_batch(plan.sweep_id, plan.batches[0])
     assert Connection.objects.filter(health_status="degraded").count() == len(connections)
@@ -324,7 +314,7 @@ def test_planning_creates_missing_schedules_moves_existing_ones_and_keeps_backof
     PollSchedule.objects.create(connection=scheduled, due_at=earlier)
     PollSchedule.objects.create(connection=backed_off, due_at=earlier, backoff_until=earlier)
 
-    plan = poller.plan_sweep()
+    plan = sweeps.plan_sweep()
 
     assert plan.batches == [[fresh.pk, scheduled.pk, backed_off.pk]]
     schedules = {s.connection_id: s for s in PollSchedule.objects.all()}
@@ -333,3 +323,18 @@ def test_planning_creates_missing_schedules_moves_existing_ones_and_keeps_backof
     assert schedules[fresh.pk].due_at > timezone.now()
     assert schedules[backed_off.pk].backoff_until == earlier
     assert schedules[fresh.pk].backoff_until is None
+
+
+def test_a_large_batch_is_written_in_chunks_while_it_polls(sandbox_server, settings):
+    settings.POLL_WRITE_CHUNK = 2
+    failing = [linked_connection(fault="server_error") for _ in range(3)]
+    healthy = [linked_connection(fault="healthy") for _ in range(2)]
+    plan = sweeps.plan_sweep()
+
+    assert poller.run_batch(plan.batch_ids[0], "test-worker", concurrency=2) == 5
+
+    assert {status_of(c) for c in failing} == {HealthStatus.DEGRADED}
+    assert {status_of(c) for c in healthy} == {HealthStatus.HEALTHY}
+    assert HealthCheck.objects.filter(sweep_id=plan.sweep_id).count() == 5
+    assert ErrorLog.objects.count() == 3
+    assert poller.poll_batch(plan.sweep_id, plan.batches[0]) == 0, "written once per sweep"

@@ -7,7 +7,7 @@ import pytest
 from connections.models import Connection
 from health.vocabulary import HealthStatus
 from monitoring import tasks
-from monitoring.models import HealthCheck, Notification, Sweep
+from monitoring.models import HealthCheck, Notification, Sweep, SweepBatch
 from tests.factories import linked_connection
 
 pytestmark = pytest.mark.integration
@@ -63,3 +63,22 @@ def test_check_now_task_polls_one_connection(sandbox_server, celery_worker):
         celery_worker,
     )
     assert HealthCheck.objects.get(connection=connection).source == "check_now"
+
+
+def test_check_now_is_served_while_every_sweep_lane_is_busy(sandbox_server, celery_worker):
+    """The worker (two processes) keeps one free of batches: Check now does not wait for them."""
+    for _ in range(2):
+        linked_connection(fault="slow", latency_ms=3000)
+    tasks.plan_sweep.delay(batch_size=1, concurrency=1)
+    wait_for(
+        lambda: SweepBatch.objects.filter(finished_at__isnull=True).exclude(claimed_by="").exists(),
+        celery_worker,
+    )
+    urgent = linked_connection(fault="disconnected")
+
+    tasks.poll_connection_now.delay(urgent.pk)
+
+    wait_for(lambda: HealthCheck.objects.filter(connection=urgent).exists(), celery_worker)
+    assert SweepBatch.objects.filter(finished_at__isnull=True).count() == 2, (
+        "checked while the first batch was still in flight and the second still queued"
+    )

@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from connections.models import ApiToken, Connection
 from health.vocabulary import HealthStatus
-from monitoring import poller
+from monitoring import poller, sweeps
 from sandbox.models import SandboxConnection, SandboxToken
 
 STABLE = {
@@ -35,9 +35,9 @@ def test_seed_is_idempotent_and_every_connection_has_an_honoured_token(sandbox_s
 def test_real_polling_keeps_the_seeded_statuses(sandbox_server):
     call_command("seed_demo", stdout=io.StringIO())
     seeded = dict(Connection.objects.values_list("upstream_id", "health_status"))
-    plan = poller.plan_sweep()
-    for batch in plan.batches:
-        poller.poll_batch(plan.sweep_id, batch)
+    plan = sweeps.plan_sweep()
+    for batch_id in plan.batch_ids:
+        poller.run_batch(batch_id, "test-worker")
     polled = dict(Connection.objects.values_list("upstream_id", "health_status"))
     stable = {uid: status for uid, status in seeded.items() if status in STABLE}
     assert {uid: polled[uid] for uid in stable} == stable

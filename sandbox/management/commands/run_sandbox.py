@@ -1,15 +1,14 @@
-import logging
 import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 
-# Threads per process that run the sandbox's views. A status call sleeps for the simulated latency
-# in its thread, so at the benchmark's 20 ms each thread answers up to 50 calls a second.
-THREADS_PER_PROCESS = 32
+# Calls one process holds in flight. A status call waits out its simulated latency on the event
+# loop (sandbox/views.py), so a thousand calls at one second each cost timers, not threads.
+CALLS_IN_FLIGHT_PER_PROCESS = 4096
 
 
 class WakingEvent(threading.Event):
@@ -46,9 +45,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, quiet, processes, **options):
-        """Serve with Granian: its HTTP layer is Rust, so the stand-in spends its CPU on the
-        protocol rather than on parsing HTTP (Django's development server spent a third of the
-        sandbox's CPU on that). Ctrl-C or SIGTERM stops every process."""
+        """Serve with Granian over ASGI: its HTTP layer is Rust, so the stand-in spends its CPU on
+        the protocol rather than on parsing HTTP (Django's development server spent a third of
+        the sandbox's CPU on that), and latency waits on uvloop. Ctrl-C or SIGTERM stops every
+        process."""
         if processes < 1:
             raise CommandError("--processes must be at least 1.")
         self.stdout.write(
@@ -57,21 +57,18 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         server = Granian(
-            "sandbox.wsgi:application",
+            "sandbox.asgi:application",
             address=host,
             port=port,
-            interface=Interfaces.WSGI,
+            interface=Interfaces.ASGI,
+            loop=Loops.uvloop,
             workers=processes,
-            blocking_threads=THREADS_PER_PROCESS,
+            backlog=CALLS_IN_FLIGHT_PER_PROCESS * processes,
+            backpressure=CALLS_IN_FLIGHT_PER_PROCESS,
             websockets=False,
             log_access=not quiet,
             log_level=LogLevels.warning if quiet else LogLevels.info,
             workers_kill_timeout=5,  # a worker that ignores SIGTERM is killed, not waited for
         )
         server.main_loop_interrupt = WakingEvent()
-        # Granian warns on every start when threads outnumber cores; here they mostly sleep out
-        # the simulated latency, so that is the point, not a misconfiguration.
-        logging.getLogger("_granian").addFilter(
-            lambda record: "Python threads" not in record.getMessage()
-        )
         server.serve()
