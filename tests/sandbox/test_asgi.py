@@ -9,6 +9,7 @@ import pytest
 
 from sandbox.asgi import application
 from sandbox.models import Fault, SandboxConnection
+from tests import aio
 
 FAULTS = [
     {"fault": Fault.HEALTHY},
@@ -52,7 +53,7 @@ def test_the_status_call_answers_as_the_view_does(sandbox_server, fault):
     for path, presented in cases:
         headers = {"Authorization": f"Bearer {presented}"} if presented else {}
         over_django = httpx.get(sandbox_server.base_url.removesuffix("/v1") + path, headers=headers)
-        over_asgi = asyncio.run(asgi_get(path, presented))
+        over_asgi = aio.run(asgi_get(path, presented))
         assert over_asgi.headers["X-Request-ID"].startswith("req_")
         assert comparable(over_asgi) == comparable(over_django), path
 
@@ -80,6 +81,6 @@ def test_slow_calls_in_flight_hold_no_thread(sandbox_server):
             return await gathered
 
     before = threading.active_count()
-    answers = asyncio.run(many())
+    answers = aio.run(many())
     assert {answer.status_code for answer in answers} == {200}
     assert threads[0] - before < 50, "the calls in flight are timers, not threads"

@@ -1,8 +1,6 @@
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
+from tests import aio
 from upstream import client
 from upstream.transport import AiohttpTransport
 
@@ -14,9 +12,7 @@ def status_in_a_sweep(upstream_id: str, secret: str):
         async with AiohttpTransport(max_connections=1) as transport:
             return await client.get_status_async(transport, upstream_id, secret)
 
-    # On a thread of its own: a browser test may have left this thread's event loop running.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, call()).result()
+    return aio.run(call())
 
 
 @pytest.fixture(params=["one call", "sweep"])
