@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from mappings import unified
 from mappings.catalogs import EntityCatalog
-from mappings.engine import TRANSFORM_KEYS, Rule
+from mappings.engine import Rule
+from mappings.transforms import KEYS as TRANSFORM_KEYS
 
 EXPORT_FORMAT = "patchbay.mapping/1"
 EMPTY_SPEC = {"overrides": {}, "custom_fields": []}

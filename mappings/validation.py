@@ -11,16 +11,10 @@ import re
 from collections import defaultdict
 
 from mappings import unified
+from mappings.casts import CAST_ERRORS, EPOCH_FORMATS, make_cast
 from mappings.catalogs import EntityCatalog
-from mappings.engine import (
-    CAST_ERRORS,
-    EPOCH_FORMATS,
-    PathError,
-    Rule,
-    fans_out,
-    make_cast,
-    parse_path,
-)
+from mappings.engine import Rule
+from mappings.paths import PathError, fans_out, parse_path
 from mappings.spec import effective_rules
 from mappings.unified import FieldType
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from connections.systems import System
 from mappings import unified
+from mappings.casts import value_key
 from mappings.catalogs import canonical
-from mappings.engine import catalog_path, value_key
+from mappings.paths import catalog_path
 
 SUPPORTED_SYSTEMS = {
     System.SAP_S4HANA: "sap_s4hana",

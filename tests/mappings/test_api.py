@@ -88,7 +88,7 @@ def test_transform_maps_each_record_and_reports_problems_per_record(
         {
             "field": "total",
             "code": "cast_failed",
-            "message": "'lots' is not a decimal: [<class 'decimal.ConversionSyntax'>]",
+            "message": "'lots' is not a decimal number",
         }
     ]
     assert results[2]["problems"][0]["code"] == "not_an_object"
