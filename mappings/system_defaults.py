@@ -81,6 +81,13 @@ def validate(base: EntityCatalog, spec: dict, governance: Governance) -> dict[st
     return errors
 
 
+def breakages(now: CurrentDefault, spec: dict) -> list[checks.Breakage]:
+    """Fields the new default would make fail on the catalog's samples."""
+    before = compile_mapping(now.entity, now.rules())
+    after = compile_mapping(now.entity, effective_rules(now.base, spec))
+    return checks.breakages(before, after, [checks.sample_set(now.base)])
+
+
 def save(
     system: str,
     entity: str,
@@ -105,9 +112,7 @@ def save(
     if base_number is not None and base_number != now.number:
         raise Conflict(now.version)
     if check:
-        before = compile_mapping(entity, now.rules())
-        after = compile_mapping(entity, effective_rules(now.base, spec))
-        found = checks.breakages(before, after, [checks.sample_set(now.base)])
+        found = breakages(now, spec)
         if found and confirm != checks.confirmation(found):
             raise NeedsConfirmation(found, spec)
     try:

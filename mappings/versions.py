@@ -12,7 +12,7 @@ when a save went wrong, so nothing holds them up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
@@ -85,6 +85,48 @@ def current(connection: Connection, entity: str) -> CurrentMapping:
     return CurrentMapping(connection, catalog_for(connection, entity), version)
 
 
+@dataclass
+class Preflight:
+    """What a save would do, found before anything is written."""
+
+    mapping: CurrentMapping
+    spec: dict
+    merge: Merge | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    breakages: list = field(default_factory=list)
+    live_note: str = ""
+
+    @property
+    def token(self) -> str:
+        return checks.confirmation(self.breakages)
+
+
+def preflight(
+    connection: Connection,
+    entity: str,
+    spec: dict,
+    *,
+    base_number: int | None,
+    resolutions: dict | None = None,
+    check: bool = True,
+) -> Preflight:
+    """Merge with what was saved since `base_number`, validate, and check the records."""
+    mapping = current(connection, entity)
+    found = Preflight(mapping, spec)
+    if base_number is not None and base_number != mapping.number:
+        base_spec = MappingVersion.objects.spec_at(connection, entity, base_number)
+        found.merge = three_way(base_spec, mapping.spec, spec, resolutions)
+        if not found.merge.is_clean:
+            return found
+        found.spec = found.merge.spec
+    found.errors = validate_spec(mapping.catalog, found.spec)
+    if check and not found.errors:
+        after = compile_mapping(entity, effective_rules(mapping.catalog, found.spec))
+        record_sets, found.live_note = mapping.record_sets()
+        found.breakages = checks.breakages(mapping.compiled(), after, record_sets)
+    return found
+
+
 def save(
     connection: Connection,
     entity: str,
@@ -108,22 +150,16 @@ def save(
     the version's `merge` attribute says so. `base_number` None means "on top of whatever is
     newest" (import, copy, rollback: the person acts on what they see).
     """
-    mapping = current(connection, entity)
-    merge = None
-    if base_number is not None and base_number != mapping.number:
-        base_spec = MappingVersion.objects.spec_at(connection, entity, base_number)
-        merge = three_way(base_spec, mapping.spec, spec, resolutions)
-        if not merge.is_clean:
-            raise Conflict(mapping.version, merge)
-        spec = merge.spec
-    errors = validate_spec(mapping.catalog, spec)
-    if errors:
-        raise InvalidMapping(errors)
-    if check:
-        after = compile_mapping(entity, effective_rules(mapping.catalog, spec))
-        found = checks.breakages(mapping.compiled(), after, mapping.record_sets()[0])
-        if found and confirm != checks.confirmation(found):
-            raise NeedsConfirmation(found, spec, merge)
+    found = preflight(
+        connection, entity, spec, base_number=base_number, resolutions=resolutions, check=check
+    )
+    mapping, merge, spec = found.mapping, found.merge, found.spec
+    if merge is not None and not merge.is_clean:
+        raise Conflict(mapping.version, merge)
+    if found.errors:
+        raise InvalidMapping(found.errors)
+    if found.breakages and confirm != found.token:
+        raise NeedsConfirmation(found.breakages, spec, merge)
     try:
         with transaction.atomic():
             latest = MappingVersion.objects.latest_number(connection, entity)
