@@ -7,6 +7,8 @@ governance binds everyone (a locked field shows no inputs, and a save refuses a 
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -23,6 +25,7 @@ from mappings.spec import default_rule, effective_rules, spec_from_rules, with_o
 from mappings.transforms import OPTIONS
 from mappings.views.context import (
     connection_for,
+    connection_urls,
     editor_context,
     forget_draft,
     load_draft,
@@ -135,7 +138,7 @@ def preview(request, connection_id: int, entity: str):
     mapping = mapping_for(request, connection_id, entity)
     draft = rules_from_post(mapping.catalog, request.POST)
     context = preview_context(mapping.catalog, draft, sample_index(request, mapping.catalog))
-    context["oob"] = True
+    context |= {"oob": True, "urls": connection_urls(mapping.connection, entity)}
     return render(request, "mappings/_preview.html", context)
 
 
@@ -144,16 +147,19 @@ def preview(request, connection_id: int, entity: str):
 def custom_field_row(request, connection_id: int, entity: str):
     """A blank custom-field row for the editor to append."""
     mapping = mapping_for(request, connection_id, entity)
-    try:
-        index = max(0, int(request.GET.get("index", 0)))
-    except ValueError:
-        index = 0
+    # A fresh number per row, so rows added in any order never share form names.
+    index = secrets.randbelow(10**9)
     row = rows_for(mapping.catalog, [Rule("", origin="custom")], {})[0]
     row.index = index
     return render(
         request,
         "mappings/_custom_row.html",
-        {"row": row, "catalog": mapping.catalog, "types": unified.FieldType.choices},
+        {
+            "row": row,
+            "catalog": mapping.catalog,
+            "types": unified.FieldType.choices,
+            "governance": mapping.catalog.governance,
+        },
     )
 
 
@@ -177,6 +183,7 @@ def field_row(request, connection_id: int, entity: str):
             "options": OPTIONS,
             "scope": "connection",
             "urls": {"field_row": request.path},
+            "just_reset": True,
         },
     )
 

@@ -1,15 +1,36 @@
-// The mapping editor's source-field picker: a click on a catalog path fills the path input the
-// person last focused, and fires "input" so the live preview and validation follow.
+// The mapping editor's behaviour, kept out of the templates so a strict Content-Security-Policy
+// (no inline scripts, no eval: htmx's allowEval off) holds.
 (() => {
+  const form = () => document.getElementById("mapping-form");
+  const draftChanged = () => {
+    const mappingForm = form();
+    if (mappingForm) mappingForm.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+
+  // The source-field picker: a click on a catalog path fills the path input the person last
+  // focused, and fires "input" so the live preview and validation follow.
   let lastPathInput = null;
   document.addEventListener("focusin", (event) => {
     if (event.target.matches(".path-input")) lastPathInput = event.target;
   });
   document.addEventListener("click", (event) => {
     const choice = event.target.closest("[data-use-path]");
-    if (!choice || !lastPathInput) return;
-    lastPathInput.value = choice.dataset.usePath;
-    lastPathInput.dispatchEvent(new Event("input", { bubbles: true }));
-    lastPathInput.focus();
+    if (choice && lastPathInput) {
+      lastPathInput.value = choice.dataset.usePath;
+      lastPathInput.dispatchEvent(new Event("input", { bubbles: true }));
+      lastPathInput.focus();
+      return;
+    }
+    // "Remove" on a custom field's row: the row goes, and the preview follows.
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      remove.closest("tr").remove();
+      draftChanged();
+    }
+  });
+
+  // A row swapped back to the system default ("Reset to the system default"): preview again.
+  document.addEventListener("htmx:load", (event) => {
+    if (event.target.matches && event.target.matches("[data-just-reset]")) draftChanged();
   });
 })();

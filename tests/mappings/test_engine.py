@@ -350,9 +350,7 @@ def test_repeated_text_converts_the_same_as_new_text():
         assert record["extra"] is None and problems[0]["code"] == "cast_failed"
 
 
-@pytest.mark.parametrize(
-    "key", ["x'); __import__('os'); ('", 'x"""', "\\", "é", "a\nb", "{r}"]
-)
+@pytest.mark.parametrize("key", ["x'); __import__('os'); ('", 'x"""', "\\", "é", "a\nb", "{r}"])
 def test_any_key_or_path_text_is_read_as_a_key_never_as_code(key):
     rule = Rule("extra", key, {}, origin="custom")
     mapping = compile_mapping("vendor", [Rule("id", "id"), rule])
