@@ -30,6 +30,7 @@ from django.http import Http404
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from connections.actors import Actor
 from connections.models import ApiToken, Connection
@@ -113,18 +114,24 @@ class MappingOut(Schema):
 
 
 class OverrideIn(Schema):
+    model_config = ConfigDict(strict=True)  # false is not a version, 1 not true
+
     path: str = ""
     transform: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
 
 
 class CustomFieldIn(Schema):
+    model_config = ConfigDict(strict=True)  # false is not a version, 1 not true
+
     name: str
     path: str = ""
     transform: dict[str, Any] = Field(default_factory=dict)
 
 
 class MappingIn(Schema):
+    model_config = ConfigDict(strict=True)  # false is not a version, 1 not true
+
     base_version: int | None = Field(
         None,
         description="The version this edit started from; a later save merges field by field. "

@@ -72,9 +72,10 @@ def current(system: str, entity: str) -> CurrentDefault:
 
 def validate(base: EntityCatalog, spec: dict, governance: Governance) -> dict[str, list[str]]:
     """A system default must itself be a valid mapping that maps what it requires."""
-    required_only = Governance(required=governance.required)
-    errors = validate_spec(base.with_system_default({}, required_only, 0), spec)
     known = unified.entity(base.entity).by_key
+    # Required custom fields are each connection's to add; the default maps unified fields.
+    required_only = Governance(required=frozenset(governance.required & set(known)))
+    errors = validate_spec(base.with_system_default({}, required_only, 0), spec)
     for key in sorted(governance.locked | governance.required):
         if key not in known and key not in governance.listed:
             errors.setdefault(key, []).append(f"{key!r} is neither a unified nor a listed field.")
