@@ -29,6 +29,18 @@
     }
   });
 
+  // The note says why; it changes nothing in the preview, so typing it sends no preview (and no
+  // request is left in flight, to be cut off, when Save follows at once).
+  for (const type of ["input", "change"]) {
+    document.addEventListener(
+      type,
+      (event) => {
+        if (event.target.matches && event.target.matches("[data-no-preview]")) event.stopPropagation();
+      },
+      true,
+    );
+  }
+
   // A row swapped back to the system default ("Reset to the system default"): preview again.
   document.addEventListener("htmx:load", (event) => {
     if (event.target.matches && event.target.matches("[data-just-reset]")) draftChanged();
