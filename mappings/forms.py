@@ -20,6 +20,7 @@ from mappings.governance import Governance
 from mappings.spec import default_rule, with_origins
 from mappings.transforms import spell
 from mappings.unified import FieldType
+from mappings.versions import describe
 
 MAX_IMPORT_BYTES = 1_000_000
 CUSTOM_ROW = re.compile(r"custom\.(\d+)\.name")
@@ -248,8 +249,6 @@ class Row:
     def default_words(self) -> str:
         if self.default is None or not self.default.has_source:
             return "no default"
-        from mappings.versions import describe
-
         return describe(self.default)
 
     @property

@@ -95,7 +95,12 @@ def kept_draft_context(request, mapping, kept: dict) -> dict:
     )
     merge = found.merge
     shown = merge.spec if merge is not None else found.spec
-    extra: dict = {"note": post.get("note", ""), "draft_token": kept.get("token", "")}
+    extra: dict = {
+        "note": post.get("note", ""),
+        "draft_token": kept.get("token", ""),
+        # Choices already made on a conflict travel on with the draft to its confirmation.
+        "kept_resolutions": resolutions_in(post),
+    }
     if merge is not None and not merge.is_clean:
         extra |= {
             "conflict": mapping.version,
@@ -126,8 +131,6 @@ def kept_draft_context(request, mapping, kept: dict) -> dict:
         sample=sample_index(request, mapping.catalog),
         **extra,
     )
-    for key, value in resolutions_in(post).items():
-        context.setdefault("resolutions", {})[key] = value
     return context
 
 

@@ -315,3 +315,26 @@ def test_the_mapping_index_lists_every_entity_with_its_current_version(
         assert label in body
     assert "version 2" in body
     assert body.count("system defaults") == 4
+
+
+def test_a_settled_conflict_that_breaks_records_still_asks_and_keeps_the_choice(
+    client_for, member_a, sandbox_a, admin_user
+):
+    mine = draft(sandbox_a, entity="work_order", **{"field.due_at.format": "%d/%m/%Y"})
+    theirs = {"overrides": {"due_at": {"path": "created_at", "transform": {}, "enabled": True}}}
+    versions.save(sandbox_a, "work_order", theirs, base_number=0, actor=Actor(admin_user))
+    client = client_for(member_a)
+    url = editor_url(sandbox_a, "mapping_save", "work_order")
+    conflict = client.post(url, mine)
+    token = conflict["Location"].split("draft=")[1].split("&")[0]
+    settled = client.post(url, {**mine, "draft_token": token, "resolve.due_at": "mine"})
+    body = client.get(settled["Location"]).content.decode()
+    assert "This save would break data" in body
+    assert 'name="resolve.due_at" value="mine"' in body
+    confirm = body.split('name="confirm" value="')[1].split('"')[0]
+    final = {**mine, "resolve.due_at": "mine", "confirm": confirm}
+    assert "draft=" not in client.post(url, final)["Location"]
+    saved = versions.current(sandbox_a, "work_order").version
+    assert (
+        saved.number == 2 and saved.spec["overrides"]["due_at"]["transform"]["format"] == "%d/%m/%Y"
+    )
