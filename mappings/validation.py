@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from connections.systems import System
 from mappings import transforms, unified
 from mappings.casts import CAST_ERRORS, EPOCH_FORMATS, failure, format_errors, make_cast
 from mappings.catalogs import EntityCatalog
@@ -147,6 +148,19 @@ def suggestion(text: str, known) -> str:
     return f" Did you mean {guess}?" if guess else ""
 
 
+def field_hint(catalog: EntityCatalog, path: str) -> str:
+    """For a path spelled like a unified field (`titel`): where that field comes from."""
+    key = suggest(path, catalog.catalog_defaults)
+    if key is None:
+        return ""
+    source = catalog.catalog_defaults[key]["path"]
+    return f" Did you mean {source}? ({system_name(catalog)} sends {key} as {source}.)"
+
+
+def system_name(catalog: EntityCatalog) -> str:
+    return System(catalog.system).label if catalog.system in System.values else catalog.system
+
+
 def validate_spec(catalog: EntityCatalog, spec: dict) -> dict[str, list[str]]:
     """Like `validate()`, for a stored or imported spec, naming overrides of unknown fields and
     of fields the admins locked too."""
@@ -235,7 +249,7 @@ def source_type(catalog, path: str, list_path: str) -> tuple[str, str]:
         return "", f"An item field's path starts with {list_path}[*]."
     source = catalog.source_field(path)
     if source is None:
-        hint = suggestion(path, catalog.fields)
+        hint = suggestion(path, catalog.fields) or field_hint(catalog, path)
         return "", f"{path} is not in the {catalog.entity.replace('_', ' ')} catalog.{hint}"
     relative = path[len(list_path) + 4 :] if list_path else path
     return ("list" if fans_out(relative) else source.type), ""

@@ -55,6 +55,12 @@ def test_the_defaults_are_valid():
         (Rule("vendor_id", "supplier.nme"), "vendor_id", "Did you mean supplier.name?"),
         (Rule("vendor_id", "Supplier.ID"), "vendor_id", "Did you mean supplier.id?"),
         (
+            Rule("vendor_id", "vendr_id"),
+            "vendor_id",
+            "vendr_id is not in the purchase order catalog. Did you mean supplier.id? "
+            "(Sandbox sends vendor_id as supplier.id.)",
+        ),
+        (
             Rule("number", "po_number", enabled=False),
             "number",
             "it cannot be left out of the output",
