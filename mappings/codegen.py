@@ -143,9 +143,12 @@ def emit_field(w: Writer, plan, record: str, index: str) -> str:
 def emit_finish(w: Writer, plan, value: str, out: str, finish: str, index: str) -> None:
     slow = f"{finish}({value}, problems, {index})"
     if plan.value_table is not None:
+        # Keys are the map's raw strings: any other value (a number, None, MISSING, a list)
+        # misses, and `finish` maps it by its JSON spelling or reports it.
         table = w.bind("T", plan.value_table)
-        w.line(f"{out} = {table}.get({value}, MISSING) if type({value}) is str else MISSING")
-        w.line(f"if {out} is MISSING:")
+        w.line("try:")
+        w.line(f"    {out} = {table}[{value}]")
+        w.line("except (KeyError, TypeError):")
         w.line(f"    {out} = {slow}")
     elif plan.cast is None:
         w.line(f"{out} = {slow} if {value} is MISSING or {value} is None else {value}")
@@ -153,23 +156,20 @@ def emit_finish(w: Writer, plan, value: str, out: str, finish: str, index: str) 
         w.line(f"{out} = {value} if type({value}) is str else {slow}")
     else:
         cast = w.bind("C", plan.cast)
+        # The memo holds text only, so a number, None, MISSING or a list always misses.
         memo = w.bind("M", conversions(plan.cast))
-        w.line(f"if type({value}) is str:")
-        w.line(f"    {out} = {memo}.get({value}, MISSING)")
-        w.line(f"    if {out} is MISSING:")
+        w.line("try:")
+        w.line(f"    {out} = {memo}[{value}]")
+        w.line("except (KeyError, TypeError):")
+        w.line(f"    if {value} is MISSING or {value} is None:")
+        w.line(f"        {out} = {slow}")
+        w.line("    else:")
         w.line("        try:")
         w.line(f"            {out} = {cast}({value})")
-        w.line(f"            if len({memo}) < MEMO_SIZE:")
+        w.line(f"            if type({value}) is str and len({memo}) < MEMO_SIZE:")
         w.line(f"                {memo}[{value}] = {out}")
         w.line("        except CAST_ERRORS:")
         w.line(f"            {out} = {slow}")
-        w.line(f"elif {value} is MISSING or {value} is None:")
-        w.line(f"    {out} = {slow}")
-        w.line("else:")
-        w.line("    try:")
-        w.line(f"        {out} = {cast}({value})")
-        w.line("    except CAST_ERRORS:")
-        w.line(f"        {out} = {slow}")
 
 
 def emit_list(w: Writer, plan, record: str) -> str:
