@@ -41,6 +41,36 @@
     );
   }
 
+  // Save waits for a preview in flight (the page leaving would cut it off, and htmx reports a
+  // cut-off request as an error), and no preview starts once the form is on its way.
+  let previewsInFlight = 0;
+  let submitting = false;
+  let heldSubmitter = undefined;
+  const isPreview = (event) => event.target && event.target.id === "preview";
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (!isPreview(event)) return;
+    if (submitting) event.preventDefault();
+    else previewsInFlight += 1;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (!isPreview(event)) return;
+    previewsInFlight = Math.max(0, previewsInFlight - 1);
+    if (heldSubmitter !== undefined && previewsInFlight === 0) {
+      const submitter = heldSubmitter;
+      heldSubmitter = undefined;
+      form().requestSubmit(submitter);
+    }
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.id !== "mapping-form") return;
+    if (previewsInFlight > 0) {
+      event.preventDefault();
+      heldSubmitter = event.submitter || null;
+      return;
+    }
+    submitting = true;
+  });
+
   // A row swapped back to the system default ("Reset to the system default"): preview again.
   document.addEventListener("htmx:load", (event) => {
     if (event.target.matches && event.target.matches("[data-just-reset]")) draftChanged();

@@ -6,6 +6,7 @@ import os
 
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from mappings.models import MappingVersion
@@ -147,7 +148,10 @@ def strict(browser, live_server):
         page.set_default_timeout(10_000)
 
         def with_policy(route):
-            response = route.fetch()
+            try:
+                response = route.fetch()
+            except PlaywrightError:
+                return  # the page closed while its request was on the way
             headers = {**response.headers, "content-security-policy": STRICT_CSP}
             route.fulfill(response=response, headers=headers)
 
