@@ -1,4 +1,4 @@
-"""Mapping engine throughput against jmespath on the same mapping (issue 6: engine ≥ 3× jmespath).
+"""Mapping engine throughput against jmespath on the same mapping (issue 15: engine ≥ 10× jmespath).
 
 100,000 SAP S/4HANA purchase orders (1 to 8 line items each, spelled natively: DATS dates,
 string decimals, padded item numbers, `X` flags) go through a mapping with overrides, custom
@@ -9,6 +9,10 @@ The baseline is the same mapping expressed with jmespath: one compiled multisele
 per record pulls every value (joins, defaults, constants and the line items inside jmespath),
 then the engine's own cast functions finish the values, so both sides do the same conversions
 and the comparison is about getting values out of records. The outputs are compared first.
+
+The engine runs as it does in production: the mapping compiled to one generated function, with
+each cast's conversions of repeated text remembered (mappings/codegen.py); the baseline finishes
+its values with the same cast functions called directly.
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ import jmespath
 
 from benchmarks._support import report, timed
 from mappings import catalogs, unified
+from mappings.casts import CAST_ERRORS, make_cast, value_key
 from mappings.catalogs import build_record, canonical
 from mappings.catalogs.sap_s4hana import ENTITIES
-from mappings.engine import CAST_ERRORS, Rule, compile_mapping, make_cast, parse_path, value_key
+from mappings.engine import Rule, compile_mapping
+from mappings.paths import parse_path
 from mappings.spec import effective_rules
 from mappings.validation import validate_spec
 
 SYSTEM, ENTITY = "sap_s4hana", "purchase_order"
+TARGET = 10
 
 SPEC = {
     "overrides": {
@@ -216,5 +223,5 @@ def run(args) -> None:
     print(f"engine    {engine_rate:12,.0f} records/s", flush=True)
     print(f"jmespath  {jmespath_rate:12,.0f} records/s", flush=True)
     ratio = engine_rate / jmespath_rate
-    verdict = "meets" if ratio >= 3 else "MISSES"
-    print(f"ratio     {ratio:12.2f}x engine/jmespath ({verdict} the 3x target)", flush=True)
+    verdict = "meets" if ratio >= TARGET else "MISSES"
+    print(f"ratio     {ratio:12.2f}x engine/jmespath ({verdict} the {TARGET}x target)", flush=True)

@@ -6,17 +6,21 @@ and a reload or a conflict never loses what the person typed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 
 from django import forms
 
-from mappings import unified
+from mappings import transforms, unified
 from mappings.catalogs import EntityCatalog
 from mappings.engine import Rule
-from mappings.spec import with_origins
+from mappings.governance import Governance
+from mappings.spec import default_rule, with_origins
+from mappings.transforms import spell
 from mappings.unified import FieldType
+from mappings.versions import describe
 
 MAX_IMPORT_BYTES = 1_000_000
 CUSTOM_ROW = re.compile(r"custom\.(\d+)\.name")
@@ -39,66 +43,140 @@ def literal(text: str):
     return json.loads(text) if LITERAL.fullmatch(text) else text
 
 
-def spell(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def parse_value_map(text: str) -> dict:
-    """`raw = mapped`, one pair per line."""
-    pairs = {}
-    for line in text.splitlines():
+def parse_value_map(text: str) -> tuple[dict, dict[str, int], list[str]]:
+    """`raw = mapped`, one pair per line: the pairs, each raw value's line, and the errors, each
+    naming its line."""
+    pairs: dict = {}
+    lines: dict[str, int] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        raw, _, mapped = line.partition("=")
-        pairs[raw.strip()] = literal(mapped.strip())
-    return pairs
+        raw, equals, mapped = line.partition("=")
+        raw = raw.strip()
+        if not equals:
+            errors.append(
+                f"Value map line {number} ({line.strip()}) has no “=”: write it as "
+                "raw value = unified value."
+            )
+            continue
+        if raw in lines:
+            errors.append(
+                f"Value map line {number} repeats {raw or '(empty)'}, already on line {lines[raw]}."
+            )
+            continue
+        pairs[raw] = literal(mapped.strip())
+        lines[raw] = number
+    return pairs, lines, errors
 
 
-def transform_from(post, prefix: str) -> dict:
+@dataclass
+class Draft:
+    """What the editor posted: rules, custom rows' form indexes, and what the form itself found
+    wrong (value map lines), with each value map entry's line for validation's messages."""
+
+    rules: list[Rule]
+    custom_indexes: list[int]
+    form_errors: dict[str, list[str]]
+    value_map_lines: dict[str, dict[str, int]]
+
+    def errors(self, validated: dict[str, list[str]]) -> dict[str, list[str]]:
+        merged = {key: list(messages) for key, messages in validated.items()}
+        for key, messages in self.form_errors.items():
+            merged.setdefault(key, []).extend(messages)
+        return merged
+
+
+def transform_from(post, prefix: str) -> tuple[dict, dict[str, int], list[str]]:
+    """A row's transform read option by option from the vocabulary, with value map lines and
+    errors."""
     transform: dict = {}
-    cast = post.get(f"{prefix}.cast", "").strip()
-    if cast:
-        transform["cast"] = cast
-    fmt = post.get(f"{prefix}.format", "").strip()
-    if fmt:
-        transform["format"] = fmt
-    value_map = parse_value_map(post.get(f"{prefix}.value_map", ""))
-    if value_map:
-        transform["value_map"] = value_map
-    for option in ("default", "constant"):
-        value = post.get(f"{prefix}.{option}", "")
-        if value != "":
-            transform[option] = literal(value)
-    join = [path.strip() for path in post.get(f"{prefix}.join", "").split(",") if path.strip()]
-    if join:
-        transform["join"] = join
-        separator = post.get(f"{prefix}.separator", " ")
-        transform["separator"] = separator if separator != "" else " "
-    return transform
+    lines: dict[str, int] = {}
+    errors: list[str] = []
+    for option in transforms.OPTIONS:
+        text = post.get(f"{prefix}.{option.name}", "")
+        if option.name == "separator":
+            continue  # read with the join it separates
+        if option.kind in ("type", "text") and text.strip():
+            transform[option.name] = text.strip()
+        elif option.kind == "lines":
+            pairs, lines, errors = parse_value_map(text)
+            if pairs:
+                transform[option.name] = pairs
+        elif option.kind == "value" and text != "":
+            transform[option.name] = literal(text)
+        elif option.kind == "paths":
+            paths = [path.strip() for path in text.split(",") if path.strip()]
+            if paths:
+                transform[option.name] = paths
+                separator = post.get(f"{prefix}.separator", " ")
+                transform["separator"] = separator if separator != "" else " "
+    return transform, lines, errors
 
 
-def rules_from_post(catalog: EntityCatalog, post) -> tuple[list[Rule], list[int]]:
-    """The draft's rules, and the form index of each custom field's row (for its status cell)."""
+def rule_digest(rule: Rule) -> str:
+    """A short fingerprint of a rule as shown, to tell later whether the person changed it."""
+    text = json.dumps(rule.as_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def rules_from_post(catalog: EntityCatalog, post, *, scope: str = "connection") -> Draft:
+    """The draft's rules, marked default/override against `catalog`.
+
+    A unified row the form does not carry (a locked field shows no inputs) inherits the default,
+    and so does a row posted exactly as it was shown while inheriting, even if the default
+    changed meanwhile: only what the person edited becomes an override.
+    """
     entity = unified.entity(catalog.entity)
     rules = []
+    form_errors: dict[str, list[str]] = {}
+    value_map_lines: dict[str, dict[str, int]] = {}
     for key in entity.by_key:
-        path = post.get(f"field.{key}.path", "").strip()
-        enabled = post.get(f"field.{key}.enabled") == "on"
-        rules.append(Rule(key, path, transform_from(post, f"field.{key}"), enabled, "override"))
+        prefix = f"field.{key}"
+        if f"{prefix}.path" not in post:
+            rules.append(default_rule(catalog, key))
+            continue
+        path = post.get(f"{prefix}.path", "").strip()
+        enabled = post.get(f"{prefix}.enabled") == "on"
+        transform, lines, errors = transform_from(post, prefix)
+        rule = Rule(key, path, transform, enabled, "override")
+        if post.get(f"{prefix}.inherits") == rule_digest(rule):
+            rule = default_rule(catalog, key)
+        rules.append(rule)
+        value_map_lines[key], form_errors[key] = lines, errors
     indexes = sorted({int(m.group(1)) for name in post for m in [CUSTOM_ROW.fullmatch(name)] if m})
+    if scope == "system":
+        indexes = []
     for index in indexes:
         prefix = f"custom.{index}"
         name = post.get(f"{prefix}.name", "").strip()
-        rules.append(
-            Rule(
-                name,
-                post.get(f"{prefix}.path", "").strip(),
-                transform_from(post, prefix),
-                True,
-                "custom",
-            )
-        )
-    return with_origins(catalog, rules), indexes
+        transform, lines, errors = transform_from(post, prefix)
+        rules.append(Rule(name, post.get(f"{prefix}.path", "").strip(), transform, True, "custom"))
+        value_map_lines[name] = lines
+        form_errors.setdefault(name, []).extend(errors)
+    return Draft(
+        with_origins(catalog, rules),
+        indexes,
+        {key: errors for key, errors in form_errors.items() if errors},
+        value_map_lines,
+    )
+
+
+def governance_from_post(post, entity_name: str) -> Governance:
+    """The governance part of the system default editor's form."""
+    entity = unified.entity(entity_name)
+    listed = [name.strip() for name in post.get("gov.listed", "").split(",") if name.strip()]
+    required = {key for key in entity.by_key if post.get(f"gov.required.{key}") == "on"}
+    required |= {name for name in listed if post.get(f"gov.required_custom.{name}") == "on"}
+    required |= {
+        name.strip() for name in post.get("gov.required_custom", "").split(",") if name.strip()
+    }
+    return Governance(
+        locked=frozenset(key for key in entity.by_key if post.get(f"gov.locked.{key}") == "on"),
+        required=frozenset(required),
+        custom_fields=post.get("gov.custom_fields", "any"),
+        listed=tuple(dict.fromkeys(listed)),
+    )
 
 
 @dataclass
@@ -117,6 +195,10 @@ class Row:
     default: Rule | None = None
     index: int | None = None
     errors: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    locked: bool = False
+    required_by_admin: bool = False
+    editable: bool = True
 
     @property
     def anchor(self) -> str:
@@ -127,43 +209,47 @@ class Row:
         return f"custom.{self.index}" if self.index is not None else f"field.{self.key}"
 
     @property
-    def value_map_text(self) -> str:
-        value_map = self.rule.transform.get("value_map") or {}
-        return "\n".join(f"{raw} = {spell(mapped)}" for raw, mapped in value_map.items())
+    def inherits(self) -> bool:
+        return self.rule.origin in ("default", "unmapped")
 
     @property
-    def default_text(self) -> str:
-        return spell(self.rule.transform["default"]) if "default" in self.rule.transform else ""
+    def digest(self) -> str:
+        return rule_digest(self.rule)
+
+    def text(self, option) -> str:
+        """An option's value as the editor's input shows it."""
+        transform = self.rule.transform
+        if option.name not in transform:
+            return ""
+        value = transform[option.name]
+        if option.kind == "lines":
+            return "\n".join(f"{raw} = {spell(mapped)}" for raw, mapped in value.items())
+        if option.kind == "paths":
+            return ", ".join(value)
+        return spell(value)
 
     @property
-    def constant_text(self) -> str:
-        return spell(self.rule.transform["constant"]) if "constant" in self.rule.transform else ""
-
-    @property
-    def join_text(self) -> str:
-        return ", ".join(self.rule.transform.get("join") or [])
+    def options(self) -> list[tuple]:
+        """The transform vocabulary with this row's values, for the template."""
+        return [(option, self.text(option)) for option in transforms.OPTIONS]
 
     @property
     def transform_summary(self) -> str:
-        transform = self.rule.transform
-        parts = []
-        if "constant" in transform:
-            parts.append(f"constant {spell(transform['constant'])}")
-        if transform.get("join"):
-            parts.append(f"join of {len(transform['join'])} paths")
-        if transform.get("cast"):
-            parts.append(f"as {transform['cast']}")
-        if transform.get("format"):
-            parts.append(f"format {transform['format']}")
-        if transform.get("value_map"):
-            parts.append(f"value map ({len(transform['value_map'])})")
-        if "default" in transform:
-            parts.append(f"default {spell(transform['default'])}")
-        return ", ".join(parts)
+        return transforms.summary(self.rule.transform)
+
+    @property
+    def winner_note(self) -> str:
+        return transforms.winner_note(self.rule.path, self.rule.transform)
 
     @property
     def has_transform(self) -> bool:
         return bool(self.rule.transform)
+
+    @property
+    def default_words(self) -> str:
+        if self.default is None or not self.default.has_source:
+            return "no default"
+        return describe(self.default)
 
     @property
     def is_date(self) -> bool:
@@ -175,8 +261,14 @@ def rows_for(
     rules: list[Rule],
     errors: dict[str, list[str]],
     custom_indexes: list[int] | None = None,
+    failures: dict[str, list[str]] | None = None,
+    *,
+    governed: bool = True,
 ) -> list[Row]:
+    """The editor's rows; `governed` (a connection's editor) shows locked fields read-only."""
     entity = unified.entity(catalog.entity)
+    governance = catalog.governance
+    failures = failures or {}
     rows = []
     custom_index = 0
     by_key = {rule.key: rule for rule in rules if not rule.is_custom}
@@ -190,26 +282,32 @@ def rows_for(
                     type=rule.transform.get("cast", ""),
                     index=custom_indexes[custom_index] if custom_indexes else custom_index,
                     errors=errors.get(rule.key, []),
+                    failures=failures.get(rule.key, []),
+                    required_by_admin=rule.key in governance.required,
                 )
             )
             custom_index += 1
             continue
         unified_field = entity.by_key[rule.key]
         parent = unified.item_key(rule.key)
-        default = catalog.defaults.get(rule.key)
+        locked = rule.key in governance.locked
         rows.append(
             Row(
                 rule.key,
                 rule,
                 rule.key,
                 type=unified_field.type,
-                required=unified_field.required,
+                required=unified_field.required or rule.key in governance.required,
                 description=unified_field.description,
                 choices=unified_field.choices,
                 is_item=bool(parent),
                 list_path=by_key[parent[0]].path if parent else "",
-                default=Rule(rule.key, default["path"], default["transform"]) if default else None,
+                default=default_rule(catalog, rule.key),
                 errors=errors.get(rule.key, []),
+                failures=failures.get(rule.key, []),
+                locked=locked,
+                required_by_admin=rule.key in governance.required,
+                editable=not (governed and locked),
             )
         )
     return rows

@@ -1,7 +1,9 @@
 """A connection's mapping spec: what it changes from its system's defaults.
 
 A mapping version stores only the spec (overrides and custom fields), never a copy of the
-defaults, so an improved default reaches every connection that did not override that field.
+defaults, so an improved default (the catalog's, or the system default platform admins edit)
+reaches every connection that did not override that field. A field the admins locked always
+takes the default, whatever an older spec says.
 `effective_rules()` merges defaults and spec into the rules the engine compiles; `spec_from_rules()`
 goes back, keeping only what differs from the default.
 
@@ -11,9 +13,9 @@ goes back, keeping only what differs from the default.
 
 from __future__ import annotations
 
-from mappings import unified
+from mappings import transforms, unified
 from mappings.catalogs import EntityCatalog
-from mappings.engine import TRANSFORM_KEYS, Rule
+from mappings.engine import Rule
 
 EXPORT_FORMAT = "patchbay.mapping/1"
 EMPTY_SPEC = {"overrides": {}, "custom_fields": []}
@@ -31,9 +33,10 @@ def effective_rules(catalog: EntityCatalog, spec: dict | None) -> list[Rule]:
     """Every unified field's rule (default, override or unmapped), then the custom fields."""
     spec = spec or EMPTY_SPEC
     overrides = spec.get("overrides", {})
+    locked = catalog.governance.locked
     rules = []
     for key in unified.entity(catalog.entity).by_key:
-        if key in overrides:
+        if key in overrides and key not in locked:
             override = overrides[key]
             rules.append(
                 Rule(
@@ -44,11 +47,8 @@ def effective_rules(catalog: EntityCatalog, spec: dict | None) -> list[Rule]:
                     "override",
                 )
             )
-        elif key in catalog.defaults:
-            default = catalog.defaults[key]
-            rules.append(Rule(key, default["path"], dict(default["transform"])))
         else:
-            rules.append(Rule(key, origin="unmapped"))
+            rules.append(default_rule(catalog, key))
     for custom in spec.get("custom_fields", []):
         rules.append(
             Rule(
@@ -66,7 +66,10 @@ def default_rule(catalog: EntityCatalog, key: str) -> Rule:
     default = catalog.defaults.get(key)
     if default is None:
         return Rule(key, origin="unmapped")
-    return Rule(key, default["path"], dict(default["transform"]))
+    rule = Rule(key, default["path"], dict(default["transform"]), default.get("enabled", True))
+    return (
+        rule if rule.has_source else Rule(key, rule.path, rule.transform, rule.enabled, "unmapped")
+    )
 
 
 def differs_from_default(catalog: EntityCatalog, rule: Rule) -> bool:
@@ -153,23 +156,7 @@ def _entry_problems(entry, *, with_enabled: bool) -> list[str]:
     problems = []
     if not isinstance(entry.get("path", ""), str):
         problems.append("path must be a string.")
-    transform = entry.get("transform", {})
-    if not isinstance(transform, dict):
-        problems.append("transform must be an object.")
-    else:
-        unknown = sorted(set(transform) - set(TRANSFORM_KEYS))
-        if unknown:
-            problems.append(f"Unknown transform options: {', '.join(unknown)}.")
-        if "value_map" in transform and not isinstance(transform["value_map"], dict):
-            problems.append("value_map must be an object.")
-        join = transform.get("join")
-        if join is not None and (
-            not isinstance(join, list) or not all(isinstance(p, str) for p in join)
-        ):
-            problems.append("join must be a list of paths.")
-        for name in ("cast", "format", "separator"):
-            if name in transform and not isinstance(transform[name], str):
-                problems.append(f"{name} must be a string.")
+    problems.extend(transforms.shape_errors(entry.get("transform", {})))
     if with_enabled and not isinstance(entry.get("enabled", True), bool):
         problems.append("enabled must be true or false.")
     return problems

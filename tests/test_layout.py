@@ -13,8 +13,6 @@ APPS = {"connections", "monitoring", "mappings"}
 # Namespaces with a layout of their own: Django's admin, the mapping API (mappings/api.py,
 # tested in tests/mappings/test_api.py).
 OWN_LAYOUT = {"admin", "mappings-api"}
-# The mappings app's pages move into mappings/views/ with the field-mapping work under way.
-MOVING = {"mappings"}
 
 
 def app_patterns(resolver=None):
@@ -24,7 +22,7 @@ def app_patterns(resolver=None):
                 yield from app_patterns(entry)
         elif isinstance(entry, URLPattern):
             module = entry.callback.__module__
-            if module.split(".")[0] in APPS - MOVING:
+            if module.split(".")[0] in APPS:
                 yield entry, module
 
 

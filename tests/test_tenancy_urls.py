@@ -55,7 +55,20 @@ FOREIGN_VALUES = {
     "entity": lambda w: "purchase_order",
     "version_id": lambda w: foreign_mapping_version(w.connection_b).pk,
     "link_id": lambda w: w.link_b.pk,
+    # System defaults are platform-wide, for platform admins only: a member gets 404 whatever
+    # the system, so the walk fills them with real ones.
+    "system": lambda w: "sandbox",
+    "default_version_id": lambda w: system_default_version().pk,
 }
+
+
+def system_default_version():
+    from mappings import system_defaults
+    from mappings.governance import Governance
+
+    return system_defaults.save(
+        "sandbox", "purchase_order", {}, Governance(), base_number=None, actor=Actor.system()
+    )
 
 
 def foreign_mapping_version(connection):

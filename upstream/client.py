@@ -161,3 +161,32 @@ def _issued_token(response: httpx.Response) -> IssuedToken:
 def revoke_token(upstream_id: str, upstream_token_id: str) -> None:
     """DELETE the token upstream; raises UpstreamCallError with the outcome."""
     _platform_call("DELETE", f"/connections/{upstream_id}/tokens/{upstream_token_id}")
+
+
+def get_records(upstream_id: str, entity: str, secret: str) -> list:
+    """GET the connection's records of `entity` with its token's `secret` (a page of them, as
+    the upstream answers); raises UpstreamCallError with the outcome."""
+    started = time.perf_counter()
+    url = f"{base_url()}/connections/{quote(upstream_id, safe='')}/records/{quote(entity, safe='')}"
+    try:
+        with httpx.Client(timeout=timeout()) as http:
+            response = http.get(url, headers=_bearer(secret))
+    except httpx.HTTPError as exc:
+        raise UpstreamCallError(transport_failure(exc, _elapsed_ms(started))) from exc
+    if not response.is_success:
+        raise UpstreamCallError(error_result(response, _elapsed_ms(started)))
+    try:
+        records = response.json()["data"]
+    except (ValueError, KeyError, TypeError):
+        records = None
+    if not isinstance(records, list):
+        raise UpstreamCallError(
+            StatusResult(
+                outcome=Outcome.PROTOCOL_ERROR,
+                http_status=response.status_code,
+                request_id=response.headers.get("X-Request-ID", "")[:64],
+                error_code="PROTOCOL_ERROR",
+                message="The records answer does not have the expected shape.",
+            )
+        )
+    return records

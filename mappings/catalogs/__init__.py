@@ -14,14 +14,16 @@ import functools
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from connections.systems import System
 from mappings import unified
+from mappings.casts import value_key
 from mappings.catalogs import canonical
-from mappings.engine import catalog_path, value_key
+from mappings.governance import Governance
+from mappings.paths import catalog_path
 
 SUPPORTED_SYSTEMS = {
     System.SAP_S4HANA: "sap_s4hana",
@@ -103,12 +105,40 @@ class SourceField:
 
 @dataclass
 class EntityCatalog:
+    """A system's source fields, samples and default mapping of one entity.
+
+    `defaults` is what a connection inherits: the catalog's own defaults, or, after
+    `with_system_default()`, those with the platform admins' system default on top (its version
+    `default_number`, 0 for none) and their `governance`.
+    """
+
     system: str
     entity: str
     fields: dict[str, SourceField]
     defaults: dict[str, dict]
     samples: list[dict]
     sample_titles: list[str] = field(default_factory=list)
+    governance: Governance = field(default_factory=Governance)
+    default_number: int = 0
+    catalog_defaults: dict[str, dict] = field(default_factory=dict)
+
+    def with_system_default(
+        self, overrides: dict, governance: Governance, number: int
+    ) -> EntityCatalog:
+        defaults = dict(self.defaults)
+        for key, override in overrides.items():
+            defaults[key] = {
+                "path": override.get("path", ""),
+                "transform": dict(override.get("transform", {})),
+                "enabled": override.get("enabled", True),
+            }
+        return replace(
+            self,
+            defaults=defaults,
+            governance=governance,
+            default_number=number,
+            catalog_defaults=self.defaults,
+        )
 
     def source_field(self, path: str) -> SourceField | None:
         return self.fields.get(catalog_path(path))
@@ -218,11 +248,13 @@ def build_catalog(system: str, entity: str, natives: list[Native]) -> EntityCata
                     custom=bool(native and native.custom),
                     description=native.description if native else "",
                 )
+    defaults = default_mapping(natives)
     return EntityCatalog(
         system=system,
         entity=entity,
         fields=dict(sorted(fields.items())),
-        defaults=default_mapping(natives),
+        defaults=defaults,
+        catalog_defaults=defaults,
         samples=samples,
         sample_titles=[canonical.title(entity, record) for record in canonical_records],
     )

@@ -2,7 +2,8 @@
 
 import pytest
 
-from mappings.engine import PathError, Rule, compile_mapping, parse_path
+from mappings.engine import Rule, compile_mapping
+from mappings.paths import PathError, parse_path
 
 
 def run(rules, record, entity="vendor"):
@@ -290,3 +291,67 @@ def test_many_keeps_order_and_every_record():
     results = mapping.many([{"id": 1}, {}, {"id": "c"}])
     assert [r["record"] for r in results] == [{"id": "1"}, {"id": None}, {"id": "c"}]
     assert [len(r["problems"]) for r in results] == [0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "raw", "message"),
+    [
+        (custom("value", cast="decimal"), "lots", "'lots' is not a decimal number"),
+        (custom("value", cast="integer"), "12.5", "'12.5' is not a whole number"),
+        (
+            custom("value", cast="date", format="%d/%m/%Y"),
+            "2026-11-26",
+            "'2026-11-26' does not match the date format %d/%m/%Y",
+        ),
+        (
+            custom("value", cast="date", format="%Y%m%d"),
+            "20261340",
+            "'20261340' is not a date on the calendar",
+        ),
+        (
+            custom("value", cast="boolean"),
+            "maybe",
+            "'maybe' is not a yes or no (true/false, yes/no, 1/0, X)",
+        ),
+        (
+            custom("value", cast="datetime"),
+            "soon",
+            "'soon' is not a date and time in ISO 8601 (2026-11-02, 2026-11-02T08:00Z)",
+        ),
+    ],
+)
+def test_problems_are_sentences_not_python_errors(rule, raw, message):
+    _, problems = run([rule], {"id": 1, "name": "n", "value": raw})
+    assert [p["message"] for p in problems] == [message]
+    assert "<class" not in message and "directive" not in message
+
+
+def test_a_join_of_an_object_is_a_problem_not_a_crash():
+    rule = Rule("name", "", {"join": ["first", "info"], "separator": " "})
+    output, problems = compile_mapping("vendor", [rule])({"first": "Ada", "info": {"a": 1}})
+    assert output == {"name": None}
+    assert [p["code"] for p in problems] == ["cast_failed"]
+
+
+def test_a_mapping_compiles_once_per_set_of_rules():
+    rules = [Rule("id", "id"), Rule("name", "name")]
+    first = compile_mapping("vendor", rules)
+    assert compile_mapping("vendor", [Rule("id", "id"), Rule("name", "name")]) is first
+    assert compile_mapping("vendor", [Rule("id", "id"), Rule("name", "label")]) is not first
+    assert first.source.startswith("def mapping(r")
+
+
+def test_repeated_text_converts_the_same_as_new_text():
+    rule = custom("value", cast="decimal")
+    mapping = compile_mapping("vendor", [Rule("id", "id"), rule])
+    for _ in range(3):
+        assert mapping({"id": 1, "value": "0040.500"}) == ({"id": "1", "extra": "40.5"}, [])
+        record, problems = mapping({"id": 1, "value": "4O.5"})
+        assert record["extra"] is None and problems[0]["code"] == "cast_failed"
+
+
+@pytest.mark.parametrize("key", ["x'); __import__('os'); ('", 'x"""', "\\", "é", "a\nb", "{r}"])
+def test_any_key_or_path_text_is_read_as_a_key_never_as_code(key):
+    rule = Rule("extra", key, {}, origin="custom")
+    mapping = compile_mapping("vendor", [Rule("id", "id"), rule])
+    assert mapping({"id": 1, key: "v"}) == ({"id": "1", "extra": "v"}, [])

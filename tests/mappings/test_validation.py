@@ -44,11 +44,33 @@ def test_the_defaults_are_valid():
         (
             Rule("status", "state", {"value_map": {"A": "accepted"}}),
             "status",
-            "Value map gives accepted",
+            "Value map line 1 (A = accepted): 'accepted' is not one of draft, open",
         ),
-        (Rule("order_date", "ordered_on", {"format": "yyyy"}), "order_date", "strftime"),
+        (Rule("order_date", "ordered_on", {"format": "yyyy"}), "order_date", "has no date codes"),
+        (
+            Rule("order_date", "ordered_on", {"format": "%Y-%Q"}),
+            "order_date",
+            "%Q is not a date code: use %Y year, %m month",
+        ),
+        (Rule("vendor_id", "supplier.nme"), "vendor_id", "Did you mean supplier.name?"),
+        (Rule("vendor_id", "Supplier.ID"), "vendor_id", "Did you mean supplier.id?"),
+        (
+            Rule("vendor_id", "vendr_id"),
+            "vendor_id",
+            "vendr_id is not in the purchase order catalog. Did you mean supplier.id? "
+            "(Sandbox sends vendor_id as supplier.id.)",
+        ),
+        (
+            Rule("number", "po_number", enabled=False),
+            "number",
+            "it cannot be left out of the output",
+        ),
         (Rule("vendor_id", "supplier.id", {"format": "%Y"}), "vendor_id", "only applies"),
-        (Rule("total", "", {"constant": "lots"}), "total", "The constant 'lots' is not"),
+        (
+            Rule("total", "", {"constant": "lots"}),
+            "total",
+            "The constant 'lots' does not fit: 'lots' is not a decimal number.",
+        ),
         (Rule("approved", "approved", {"default": "perhaps"}), "approved", "The default"),
         (Rule("status", "", {"constant": "lost"}), "status", "is not one of"),
         (Rule("vendor_id", "supplier.id", {"cast": "colour"}), "vendor_id", "not a type"),
@@ -102,4 +124,8 @@ def test_valid_custom_fields_pass():
 
 def test_a_spec_overriding_an_unknown_field_is_refused():
     spec = {"overrides": {"colour": {"path": "id", "transform": {}, "enabled": True}}}
-    assert validate_spec(CATALOG, spec) == {"colour": ["purchase_order has no field 'colour'."]}
+    assert validate_spec(CATALOG, spec) == {"colour": ["A purchase order has no field 'colour'."]}
+    spec = {"overrides": {"vendr_id": {"path": "id", "transform": {}, "enabled": True}}}
+    assert validate_spec(CATALOG, spec) == {
+        "vendr_id": ["A purchase order has no field 'vendr_id'. Did you mean vendor_id?"]
+    }

@@ -45,15 +45,17 @@ def test_save_makes_a_version_with_author_note_and_an_audit_event(connection, me
     assert event.changes["custom_fields"] == ["plant"]
 
 
-def test_a_save_based_on_an_old_version_conflicts_and_writes_nothing(connection, member_a):
+def test_a_save_changing_the_same_field_differently_conflicts_and_writes_nothing(
+    connection, member_a
+):
     theirs = versions.save(
         connection, "purchase_order", REMAP, base_number=0, actor=Actor(member_a)
     )
+    mine = {"overrides": {"vendor_id": {"path": "po_number", "transform": {}, "enabled": True}}}
     with pytest.raises(versions.Conflict) as raised:
-        versions.save(
-            connection, "purchase_order", EMPTY_SPEC, base_number=0, actor=Actor(member_a)
-        )
+        versions.save(connection, "purchase_order", mine, base_number=0, actor=Actor(member_a))
     assert raised.value.latest == theirs
+    assert [c.key for c in raised.value.merge.conflicts] == ["vendor_id"]
     assert MappingVersion.objects.count() == 1
     assert AuditEvent.objects.filter(action="mapping.save").count() == 1
 
