@@ -76,8 +76,9 @@ def test_member_remaps_previews_saves_the_api_follows_then_rolls_back(
 
 
 def test_two_people_edit_at_once_the_second_save_shows_a_conflict_and_overwrites_nothing(
-    sign_in, live_server, browser, member_a, admin_user
+    sign_in, live_server, browser, member_a, admin_user, console
 ):
+    console.allow("status of 409")  # the second save is answered 409 Conflict, on purpose
     connection = ConnectionFactory(customer=member_a.customer, system="sandbox")
     editor = f"{live_server.url}/connections/{connection.pk}/mappings/purchase_order/"
     mine = sign_in(member_a.username)

@@ -1,5 +1,4 @@
 import logging
-import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -7,25 +6,11 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
+from config.serve import WakingEvent
+
 # Threads per process that run the sandbox's views. A status call sleeps for the simulated latency
 # in its thread, so at the benchmark's 20 ms each thread answers up to 50 calls a second.
 THREADS_PER_PROCESS = 32
-
-
-class WakingEvent(threading.Event):
-    """An Event whose untimed wait wakes twice a second, so signal handlers get to run.
-
-    Granian's main loop waits on an Event with no timeout. When the kernel hands SIGTERM or SIGINT
-    to one of its worker-watching threads instead of the main thread, Python only marks the signal
-    pending (its handlers run in the main thread, between bytecodes), and the server never stops.
-    """
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if timeout is not None:
-            return super().wait(timeout)
-        while not super().wait(0.5):
-            pass
-        return True
 
 
 class Command(BaseCommand):
