@@ -165,6 +165,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "token", "credentials"]
 # The client's address as the audit trail takes it, through the trusted proxies if any.
 AXES_CLIENT_IP_CALLABLE = "connections.actors.client_ip"
+AXES_USERNAME_CALLABLE = "connections.actors.login_username"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -10,6 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from connections.middleware import NO_REQUEST, current_request_id
 
@@ -66,3 +67,12 @@ def _address(text: str) -> str | None:
         return str(ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]")))
     except ValueError:
         return None
+
+
+def login_username(request, credentials: dict | None) -> str | None:
+    """The user name a sign-in attempt used, as django-axes records it (AXES_USERNAME_CALLABLE):
+    cut to the longest a user name can be, so a 100,000-character attempt is a failed sign-in,
+    not a database error."""
+    username = (credentials or {}).get("username") or request.POST.get("username")
+    longest = get_user_model()._meta.get_field("username").max_length
+    return username[:longest] if isinstance(username, str) else None

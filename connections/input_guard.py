@@ -139,6 +139,9 @@ def problem_with(request) -> str:
 def _check_body(request) -> None:
     content_type = request.content_type or ""
     if content_type == "multipart/form-data":
+        # Read whole first (within DATA_UPLOAD_MAX_MEMORY_SIZE), so a view may still read the
+        # body after the fields were parsed from it here.
+        request.body  # noqa: B018
         for name, values in request.POST.lists():
             for value in values:
                 check_value(name, value)
