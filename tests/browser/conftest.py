@@ -77,27 +77,35 @@ class Console:
         return [e for e in self.errors if not any(re.search(p, e) for p in self.allowed)]
 
 
-def open_context(browser, console: Console, **options):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, **options)
-    context.add_init_script(REPORT_CSP_VIOLATIONS)
-    context.on("page", console.watch)
-    return context
-
-
 @pytest.fixture
 def console():
     return Console()
 
 
 @pytest.fixture
-def page(browser, console):
-    context = open_context(browser, console)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def open_context(browser, console):
+    """New browser contexts whose pages are watched; closed and checked at teardown."""
+    contexts = []
+
+    def open_watched(**options):
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, **options)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("page", console.watch)
+        contexts.append(context)
+        return context
+
+    yield open_watched
+    for context in contexts:
+        context.close()
     unexpected = console.unexpected()
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def page(open_context):
+    page = open_context().new_page()
+    page.set_default_timeout(10_000)
+    return page
 
 
 @pytest.fixture
