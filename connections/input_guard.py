@@ -58,23 +58,25 @@ def check_json(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
 
 
 def _check_json_escapes(data: bytes) -> None:
-    pending_high = None
+    half = "The JSON holds half of a UTF-16 surrogate pair"
+    high_ended_at = None  # where the last escape ended, if it was a high surrogate
     for match in _JSON_ESCAPE.finditer(data):
         escape = match.group(1)
         code = int(escape[1:], 16) if len(escape) == 5 and escape[:1] == b"u" else None
-        if pending_high is not None and not (
-            match.start() == pending_high and code is not None and 0xDC00 <= code <= 0xDFFF
-        ):
-            raise MalformedInput("The JSON holds half of a UTF-16 surrogate pair (\\ud800).")
-        pending_high = None
+        is_low = code is not None and 0xDC00 <= code <= 0xDFFF
+        if high_ended_at is not None:
+            if not (is_low and match.start() == high_ended_at):
+                raise MalformedInput(f"{half} (\\ud800).")
+            high_ended_at = None
+            continue
         if code == 0:
             raise MalformedInput("The JSON holds a NUL character (\\u0000).")
+        if is_low:
+            raise MalformedInput(f"{half} (\\udc00).")
         if code is not None and 0xD800 <= code <= 0xDBFF:
-            pending_high = match.end()
-        elif code is not None and 0xDC00 <= code <= 0xDFFF:
-            raise MalformedInput("The JSON holds half of a UTF-16 surrogate pair (\\udc00).")
-    if pending_high is not None:
-        raise MalformedInput("The JSON holds half of a UTF-16 surrogate pair (\\ud800).")
+            high_ended_at = match.end()
+    if high_ended_at is not None:
+        raise MalformedInput(f"{half} (\\ud800).")
 
 
 def check_text(data: bytes, what: str) -> None:
