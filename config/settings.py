@@ -174,7 +174,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or VAR_DIR / "staticfiles")
 # WhiteNoise serves what collectstatic gathered: with DEBUG off, under content-hashed names with
 # a year's immutable caching, pre-compressed (gzip and Brotli). With DEBUG on, from the sources.
 STORAGES = {
