@@ -14,7 +14,10 @@ import json
 import re
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 MAX_QUERY_VALUE_LENGTH = 2_000
@@ -135,6 +138,13 @@ def problem_with(request) -> str:
             _check_body(request)
     except MalformedInput as refused:
         return str(refused)
+    except RequestDataTooBig:
+        return (
+            "The request body is too large: at most "
+            f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes are accepted."
+        )
+    except (MultiPartParserError, SuspiciousOperation, BadRequest):
+        return "The request body is not a well-formed form."
     return ""
 
 
@@ -158,11 +168,13 @@ def _check_body(request) -> None:
 
 
 def wants_json(request) -> bool:
+    """JSON for a JSON body or a client that does not ask for HTML (an API client, curl); a page
+    for browsers and htmx."""
     content_type = request.content_type or ""
-    return (
-        content_type.endswith(("/json", "+json"))
-        or "application/json" in request.headers.get("Accept", "")
-        or request.headers.get("Authorization", "").startswith("Bearer ")
+    if content_type.endswith(("/json", "+json")):
+        return True
+    return "HX-Request" not in request.headers and "text/html" not in request.headers.get(
+        "Accept", ""
     )
 
 

@@ -31,6 +31,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from connections.models import AuditEvent
+from mappings.models import MappingVersion
 from tests.factories import ConnectionFactory
 from tests.live_services import database_url
 
@@ -241,7 +242,9 @@ def test_production_behind_a_tls_proxy_serves_a_strict_csp_and_knows_the_browser
     expect(page.get_by_text("Saved version 1.")).to_be_visible()
     page.screenshot(path=str(Path(settings.VAR_DIR) / "production-editor.png"), full_page=True)
 
-    saved = AuditEvent.objects.filter(object_id=str(connection.pk)).latest("pk")
+    version = MappingVersion.objects.get(connection=connection)
+    saved = AuditEvent.objects.get(object_type="mappingversion", object_id=str(version.pk))
+    assert saved.actor == admin_user
     assert saved.ip_address == BROWSER_ADDRESS, "the audit trail took the proxy's address"
     assert AccessLog.objects.get(username=admin_user.username).ip_address == BROWSER_ADDRESS
 

@@ -39,7 +39,7 @@ def test_load_json_refuses_what_no_code_or_database_can_use(raw, says):
 )
 def test_a_malformed_query_string_is_a_400_page_saying_why(client, support_user, query):
     client.force_login(support_user)
-    response = client.get(f"/search/?{query}")
+    response = client.get(f"/search/?{query}", HTTP_ACCEPT="text/html,*/*")
     assert response.status_code == 400
     page = response.content.decode()
     assert "That request could not be read" in page
@@ -51,7 +51,9 @@ def test_a_nul_in_a_form_field_is_refused_and_nothing_is_saved(client, support_u
 
     issue = IssueFactory(connection=connection_a)
     client.force_login(support_user)
-    response = client.post(f"/issues/{issue.pk}/notes/", {"body": "tried\x00this"})
+    response = client.post(
+        f"/issues/{issue.pk}/notes/", {"body": "tried\x00this"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 400
     assert "holds a NUL character" in response.content.decode()
     assert not issue.notes.exists()
@@ -90,3 +92,11 @@ def test_a_csrf_failure_is_a_page_of_ours(admin_user):
     response = Client(enforce_csrf_checks=True).post("/login/", {"username": "x"})
     assert response.status_code == 403
     assert "That form has expired" in response.content.decode()
+
+
+def test_api_clients_get_json_and_browsers_a_page(client, db):
+    assert client.get("/login/?next=%00", HTTP_ACCEPT="*/*").json()["errors"][0]["message"] == (
+        "The field 'next' holds a NUL character."
+    )
+    page = client.get("/login/?next=%00", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*")
+    assert page["Content-Type"].startswith("text/html")
