@@ -243,7 +243,7 @@ def test_production_behind_a_tls_proxy_serves_a_strict_csp_and_knows_the_browser
     page.screenshot(path=str(Path(settings.VAR_DIR) / "production-editor.png"), full_page=True)
 
     version = MappingVersion.objects.get(connection=connection)
-    saved = AuditEvent.objects.get(object_type="mappingversion", object_id=str(version.pk))
+    saved = AuditEvent.objects.get(object_type="mappings.mappingversion", object_id=str(version.pk))
     assert saved.actor == admin_user
     assert saved.ip_address == BROWSER_ADDRESS, "the audit trail took the proxy's address"
     assert AccessLog.objects.get(username=admin_user.username).ip_address == BROWSER_ADDRESS
