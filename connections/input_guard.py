@@ -91,13 +91,15 @@ def check_text(data: bytes, what: str) -> None:
         raise MalformedInput(f"{what} holds bytes that are not UTF-8 text.") from None
 
 
-def check_value(name: str, value: str, *, max_length: int | None = None) -> None:
-    """One decoded field or parameter: no NUL, no undecodable bytes (Django decodes them to
-    U+FFFD), and within `max_length`."""
+def check_value(
+    name: str, value: str, *, max_length: int | None = None, decoded_leniently: bool = True
+) -> None:
+    """One field or parameter: no NUL, within `max_length`. A multipart field was decoded by
+    Django with bytes that are not UTF-8 turned into U+FFFD, which is all that is left to see."""
     label = _label(name)
     if "\x00" in name or "\x00" in value:
         raise MalformedInput(f"{label} holds a NUL character.")
-    if "\ufffd" in name or "\ufffd" in value:
+    if decoded_leniently and ("\ufffd" in name or "\ufffd" in value):
         raise MalformedInput(f"{label} holds bytes that are not UTF-8 text.")
     if max_length is not None and len(value) > max_length:
         raise MalformedInput(f"{label} is {len(value):,} characters long; at most {max_length:,}.")
@@ -116,7 +118,7 @@ def check_urlencoded(raw: bytes, *, max_length: int | None) -> None:
             raise MalformedInput(
                 f"{_label(name.decode('ascii', 'replace'))} holds bytes that are not UTF-8 text."
             ) from None
-        check_value(name_text, value_text, max_length=max_length)
+        check_value(name_text, value_text, max_length=max_length, decoded_leniently=False)
 
 
 def _label(name: str) -> str:

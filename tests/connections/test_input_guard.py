@@ -100,3 +100,8 @@ def test_api_clients_get_json_and_browsers_a_page(client, db):
     )
     page = client.get("/login/?next=%00", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*")
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_replacement_character_typed_as_text_is_not_mistaken_for_bad_bytes(client, db):
+    response = client.get("/login/?next=%EF%BF%BD", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
