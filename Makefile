@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench lint fmt install migrate seed chromium clean
+.PHONY: run serve test bench lint fmt install migrate seed chromium nginx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 	touch $@ $(STAMP)
 
 install: $(STAMP)
+
+# Local work runs with DEBUG on (keys generated under var/keys/); production is DEBUG's default,
+# off. `make serve` takes DEBUG, like everything else, from the environment.
+run test bench seed: export DEBUG = True
+migrate: export DEBUG ?= True
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -41,11 +46,24 @@ run: migrate var/.seeded
 	@echo ""
 	$(VENV)/bin/honcho --no-colour start -f Procfile
 
+## serve: the production web server (Granian) on $$PORT (8000), in the foreground, with the
+## settings the environment gives; collects the static files it serves first.
+serve: $(STAMP)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(PY) -m config.serve
+
 ## chromium: Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+## nginx: Debian's nginx, the TLS proxy the production test (tests/deploy/) puts in front of `serve`.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; fi; \
 	fi
 
 lint: $(DEV_STAMP)
@@ -57,7 +75,7 @@ fmt: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(DEV_STAMP) chromium lint
+test: $(DEV_STAMP) chromium nginx lint
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 

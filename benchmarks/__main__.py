@@ -23,6 +23,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Local settings (keys under var/keys/, no https redirect); what a benchmark deploys says so.
+    os.environ.setdefault("DEBUG", "True")
     django.setup()
     for name in args.names or available():
         if name not in available():

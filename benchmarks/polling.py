@@ -98,6 +98,7 @@ def deployed_settings() -> dict[str, str]:
         "TOKEN_FINGERPRINT_KEY": settings.TOKEN_FINGERPRINT_KEY,
         "UNIFIED_API_KEY": settings.UNIFIED_API_KEY,
         "NOTIFICATION_WEBHOOK_SECRET": settings.NOTIFICATION_WEBHOOK_SECRET,
+        "UNIFIED_WEBHOOK_SECRETS": ",".join(settings.UNIFIED_WEBHOOK_SECRETS),
     }
 
 

@@ -3,10 +3,19 @@ queue each task goes to, and the worker step that keeps a process free of sweep 
 
 import gc
 import logging
+import logging.config
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import task_received, worker_init, worker_process_init
+from celery.signals import (
+    before_task_publish,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    task_received,
+    worker_init,
+    worker_process_init,
+)
 from celery.worker import state as worker_state
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -121,3 +130,42 @@ class SweepLane(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(SweepLane)
+
+
+# The message header that carries the request id from whoever sent a task to its worker.
+REQUEST_ID_HEADER = "patchbay_request_id"
+
+
+@setup_logging.connect
+def use_django_logging(**kwargs) -> None:
+    """Worker and beat log through settings.LOGGING, as the web does, not Celery's own format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@before_task_publish.connect
+def send_request_id(headers=None, **kwargs) -> None:
+    """A task sent while serving a request (or running a task that one sent) carries its id."""
+    from connections.middleware import NO_REQUEST, current_request_id
+
+    request_id = current_request_id()
+    if headers is not None and request_id != NO_REQUEST:
+        headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
+@task_prerun.connect
+def adopt_request_id(task=None, **kwargs) -> None:
+    """The worker logs the task under the id that sent it (an eager task keeps its caller's)."""
+    from connections.middleware import use_request_id
+
+    if not task.request.is_eager:
+        use_request_id(getattr(task.request, REQUEST_ID_HEADER, None) or "")
+
+
+@task_postrun.connect
+def drop_request_id(task=None, **kwargs) -> None:
+    from connections.middleware import use_request_id
+
+    if not task.request.is_eager:
+        use_request_id("")

@@ -1,7 +1,9 @@
 """Patchbay settings, read from the environment (django-environ).
 
-With nothing set, the embedded defaults run everything locally: SQLite and a filesystem Celery
-broker under var/, keys generated under var/keys/. With DEBUG off, real secrets are required.
+DEBUG is off unless the environment turns it on (`make run`, `make test` and the benchmarks do).
+With DEBUG on, the embedded defaults run everything locally: SQLite and a filesystem Celery broker
+under var/, keys generated under var/keys/. With DEBUG off, real secrets are required, and every
+secret and key is checked as the settings load (config/environment.py).
 """
 
 import os
@@ -11,7 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from config import local_keys
+from config import environment, local_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PATCHBAY_VAR_DIR", BASE_DIR / "var"))
@@ -19,7 +21,7 @@ VAR_DIR = Path(os.environ.get("PATCHBAY_VAR_DIR", BASE_DIR / "var"))
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="") or local_keys.local_secret_key(VAR_DIR)
@@ -40,8 +42,8 @@ if DEBUG:
     ) or local_keys.local_notification_webhook_secret(VAR_DIR)
 else:
     _required = ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "TOKEN_FINGERPRINT_KEY", "ALLOWED_HOSTS"]
-    _required += ["UNIFIED_API_KEY", "NOTIFICATION_WEBHOOK_SECRET"]
-    _missing = [name for name in _required if not env.str(name, default="").strip()]
+    _required += ["UNIFIED_API_KEY", "NOTIFICATION_WEBHOOK_SECRET", "UNIFIED_WEBHOOK_SECRETS"]
+    _missing = [name for name in _required if not env.str(name, default="").strip(" ,")]
     if _missing:
         raise ImproperlyConfigured(
             "Production settings (DEBUG=False) refuse to start without "
@@ -49,11 +51,20 @@ else:
             + " set in the environment. See .env.example for what each one is."
         )
     SECRET_KEY = env.str("SECRET_KEY")
-    TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS")
+    TOKEN_ENCRYPTION_KEYS = [key for key in env.list("TOKEN_ENCRYPTION_KEYS") if key.strip()]
     TOKEN_FINGERPRINT_KEY = env.str("TOKEN_FINGERPRINT_KEY")
-    UNIFIED_WEBHOOK_SECRETS = env.list("UNIFIED_WEBHOOK_SECRETS", default=[])
+    UNIFIED_WEBHOOK_SECRETS = [key for key in env.list("UNIFIED_WEBHOOK_SECRETS") if key.strip()]
     UNIFIED_API_KEY = env.str("UNIFIED_API_KEY")
     NOTIFICATION_WEBHOOK_SECRET = env.str("NOTIFICATION_WEBHOOK_SECRET")
+
+# Whoever gave them (the environment or var/keys/), the secrets are sound or nothing starts.
+environment.check_secret_key("SECRET_KEY", SECRET_KEY)
+environment.check_fernet_keys("TOKEN_ENCRYPTION_KEYS", TOKEN_ENCRYPTION_KEYS)
+environment.check_min_length("TOKEN_FINGERPRINT_KEY", TOKEN_FINGERPRINT_KEY, 32)
+environment.check_min_length("UNIFIED_API_KEY", UNIFIED_API_KEY, 16)
+for _secret in UNIFIED_WEBHOOK_SECRETS:
+    environment.check_webhook_secret("UNIFIED_WEBHOOK_SECRETS", _secret)
+environment.check_webhook_secret("NOTIFICATION_WEBHOOK_SECRET", NOTIFICATION_WEBHOOK_SECRET)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
@@ -76,6 +87,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "connections.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "connections.middleware.ContentSecurityPolicyMiddleware",
+    "connections.input_guard.MalformedInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +164,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "token", "credentials"]
+# The client's address as the audit trail takes it, through the trusted proxies if any.
+AXES_CLIENT_IP_CALLABLE = "connections.actors.client_ip"
+AXES_USERNAME_CALLABLE = "connections.actors.login_username"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -158,7 +175,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or VAR_DIR / "staticfiles")
+# WhiteNoise serves what collectstatic gathered: with DEBUG off, under content-hashed names with
+# a year's immutable caching, pre-compressed (gzip and Brotli). With DEBUG on, from the sources.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Files served at the site's root, such as the /favicon.ico browsers ask for unprompted.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -170,6 +201,43 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Behind a TLS-terminating reverse proxy (README, "Running it in production").
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+environment.check_origins("CSRF_TRUSTED_ORIGINS", CSRF_TRUSTED_ORIGINS)
+# Only when a proxy sets them: X-Forwarded-Proto says https was used, and X-Forwarded-For holds
+# the client's address TRUSTED_PROXY_COUNT entries from its end (connections/actors.py).
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+environment.check_positive("TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT)
+if TRUST_PROXY_HEADERS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a promise about the whole domain that is slow to take back, so it is the
+# operator's to make; until then Django's reminder about it (W021) is not a warning here.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Django's CSRF failure page carries an inline <style>, which the policy below blocks.
+CSRF_FAILURE_VIEW = "connections.input_guard.csrf_failure"
+
+# Content-Security-Policy (django-csp): no inline script or style, no eval (htmx runs with
+# allowEval off, templates/base.html), nothing framed, forms post only here. A reconnect's form
+# is redirected on to the upstream's sign-in page, and form-action holds redirects too: the
+# middleware (connections/middleware.py) adds UNIFIED_API_BASE_URL's origin to it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8100)
 UNIFIED_API_BASE_URL = env.str(
@@ -206,17 +274,28 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# One format for web, worker and beat (config/celery.py keeps Celery from replacing it), every
+# line with the request id it was logged under; LOG_FORMAT=json writes one JSON object a line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+_LOG_FIELDS = "%(asctime)s %(levelname)s %(process)d %(name)s [%(request_id)s] %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "connections.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "text": {"format": _LOG_FIELDS},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": _LOG_FIELDS.replace("[%(request_id)s]", "%(request_id)s"),
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -257,6 +336,10 @@ CELERY_BEAT_SCHEDULE.update(
         "monitoring-prune-history": {
             "task": "monitoring.tasks.prune_history",
             "schedule": 3600.0,
+        },
+        "monitoring-send-stuck-webhook-events": {
+            "task": "monitoring.tasks.send_stuck_webhook_events",
+            "schedule": 300.0,
         },
     }
 )

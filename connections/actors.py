@@ -6,9 +6,13 @@ code never sees Django's `HttpRequest`, so a view, a task, a command and the API
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
-from connections.middleware import current_request_id
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from connections.middleware import NO_REQUEST, current_request_id
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Actor:
     def system(cls) -> Actor:
         """Patchbay itself (a task, a command), with the request id it runs under, if any."""
         request_id = current_request_id()
-        return cls(request_id="" if request_id == "-" else request_id)
+        return cls(request_id="" if request_id == NO_REQUEST else request_id)
 
     @property
     def name(self) -> str:
@@ -54,5 +58,35 @@ class Actor:
 
 
 def client_ip(request) -> str | None:
-    """The address the request came from."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the client: the audit trail's and django-axes' (AXES_CLIENT_IP_CALLABLE).
+
+    Behind TRUSTED_PROXY_COUNT proxies (TRUST_PROXY_HEADERS), each appends the address it was
+    called from to X-Forwarded-For, so the client's is that many entries from the end; entries
+    further left are whatever the client sent and are never believed. Without a usable header
+    (missing, too short, not an address) it is the connection's own address.
+    """
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    if not settings.TRUST_PROXY_HEADERS:
+        return remote
+    chain = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    count = settings.TRUSTED_PROXY_COUNT
+    if len(chain) < count:
+        return remote
+    return _address(chain[-count]) or remote
+
+
+def _address(text: str) -> str | None:
+    """`text` as a normalised IPv4 or IPv6 address, or None when it is not one."""
+    try:
+        return str(ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]")))
+    except ValueError:
+        return None
+
+
+def login_username(request, credentials: dict | None) -> str | None:
+    """The user name a sign-in attempt used, as django-axes records it (AXES_USERNAME_CALLABLE):
+    cut to the longest a user name can be, so a 100,000-character attempt is a failed sign-in,
+    not a database error."""
+    username = (credentials or {}).get("username") or request.POST.get("username")
+    longest = get_user_model()._meta.get_field("username").max_length
+    return username[:longest] if isinstance(username, str) else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from connections.input_guard import load_json
 from mappings import transforms, unified
 from mappings.catalogs import EntityCatalog
 from mappings.engine import Rule
@@ -327,7 +328,7 @@ class ImportForm(forms.Form):
         if not text.strip():
             raise forms.ValidationError("Choose a JSON file or paste the mapping.")
         try:
-            cleaned["document"] = json.loads(text)
+            cleaned["document"] = load_json(text)
         except ValueError as exc:
             raise forms.ValidationError(f"That is not JSON: {exc}") from exc
         return cleaned

@@ -52,7 +52,8 @@ class ErrorLogAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["webhook_id", "event_type", "connection", "received_at", "state", "note"]
+    list_display = ["webhook_id", "event_type", "connection", "received_at", "state", "attempts",
+                    "note"]  # fmt: skip
     list_filter = ["state", "event_type"]
     search_fields = ["=webhook_id"]
     list_select_related = ["connection"]

@@ -90,6 +90,16 @@ def process_webhook_event(event_id: int) -> str:
     return webhooks.process(event_id)
 
 
+@shared_task
+def send_stuck_webhook_events(limit: int = 500) -> int:
+    """Beat: send again the events left received (their task was lost); each try is counted,
+    so an event that keeps failing ends failed (`webhooks.process`)."""
+    ids = list(webhooks.stuck_events().order_by("received_at").values_list("pk", flat=True)[:limit])
+    for event_id in ids:
+        process_webhook_event.delay(event_id)
+    return len(ids)
+
+
 @shared_task(
     bind=True,
     acks_late=True,

@@ -3,20 +3,24 @@
 Verification uses the `standardwebhooks` library (constant-time comparison, 5-minute tolerance
 both ways) against every secret in UNIFIED_WEBHOOK_SECRETS, so a rotation never drops events.
 Processing hands its observation to `monitoring.transitions`, the one writer polling uses too.
+An event that cannot be processed is marked failed with the reason, at the latest after
+MAX_ATTEMPTS tries; one whose processing never ran is sent again (`send_stuck_events`).
 """
 
 from __future__ import annotations
 
 import binascii
-import json
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from connections.input_guard import MalformedInput, load_json
 from connections.models import Connection
 from health import state
 from health.vocabulary import Outcome
@@ -25,6 +29,13 @@ from monitoring.models import ErrorLog, Source, WebhookEvent
 from monitoring.transitions import Observation
 from upstream.protocol import outcome_of_status
 from upstream.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+# A received event not processed after this long lost its task (the broker was down when it was
+# sent, or the worker died running it): it is sent again.
+STUCK_AFTER = timedelta(minutes=5)
 
 KNOWN_TYPES = {
     "connection.status_changed",
@@ -60,8 +71,10 @@ def verify(body: bytes, headers) -> None:
 def parse(body: bytes) -> dict:
     """The event envelope {"type", "timestamp", "data"}, or 400."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = load_json(body)
+    except MalformedInput as exc:
+        raise WebhookRejected(400, str(exc)) from exc
+    except ValueError as exc:
         raise WebhookRejected(400, "The body is not JSON.") from exc
     if not (
         isinstance(payload, dict)
@@ -111,17 +124,41 @@ def _event_time(payload: dict) -> datetime | None:
 
 
 def process(event_id: int) -> str:
-    """Apply one stored event once: the state moves from received to processed or ignored."""
+    """Apply one stored event once: received becomes processed, ignored or failed (with why)."""
+    received = WebhookEvent.objects.filter(pk=event_id, state=WebhookEvent.State.RECEIVED)
+    # Counted in a commit of its own before the work: a worker that dies mid-way used a try too.
+    if not received.update(attempts=F("attempts") + 1):
+        return "already handled"
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
         if event is None or event.state != WebhookEvent.State.RECEIVED:
             return "already handled"
-        note = apply(event, json.loads(event.raw_body))
-        event.state = WebhookEvent.State.IGNORED if note else WebhookEvent.State.PROCESSED
-        event.note = note
-        event.processed_at = timezone.now()
-        event.save(update_fields=["state", "note", "processed_at"])
-        return event.state
+        if event.attempts > MAX_ATTEMPTS:
+            return _finish(event, WebhookEvent.State.FAILED,
+                           f"Gave up: {MAX_ATTEMPTS} attempts did not finish.")  # fmt: skip
+        try:
+            with transaction.atomic():  # a failure leaves nothing half-written
+                note = apply(event, load_json(event.raw_body))
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: try again later, this event is not at fault
+        except Exception as error:
+            logger.exception("Webhook event %s could not be processed", event.webhook_id)
+            return _finish(event, WebhookEvent.State.FAILED, f"{type(error).__name__}: {error}")
+        return _finish(
+            event, WebhookEvent.State.IGNORED if note else WebhookEvent.State.PROCESSED, note
+        )
+
+
+def _finish(event: WebhookEvent, state: str, note: str) -> str:
+    event.state, event.note, event.processed_at = state, note[:300], timezone.now()
+    event.save(update_fields=["state", "note", "processed_at"])
+    return event.state
+
+
+def stuck_events(now: datetime | None = None):
+    """Received events whose processing should have happened by now."""
+    moment = (now or timezone.now()) - STUCK_AFTER
+    return WebhookEvent.objects.filter(state=WebhookEvent.State.RECEIVED, received_at__lt=moment)
 
 
 def apply(event: WebhookEvent, payload: dict) -> str:

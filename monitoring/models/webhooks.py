@@ -14,12 +14,17 @@ class WebhookEventQuerySet(TenantQuerySet):
 
 
 class WebhookEvent(models.Model):
-    """A verified webhook as received; the unique webhook-id makes a replay a no-op."""
+    """A verified webhook as received; the unique webhook-id makes a replay a no-op.
+
+    Processing ends it processed, ignored (with why) or failed (with the error): a stored event
+    is never left received for good nor tried for ever (`monitoring.webhooks.process`).
+    """
 
     class State(models.TextChoices):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
 
     webhook_id = models.CharField(max_length=100, unique=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -31,6 +36,9 @@ class WebhookEvent(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
     processed_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times processing started; it is failed for good after a few."
+    )
 
     objects = WebhookEventQuerySet.as_manager()
 

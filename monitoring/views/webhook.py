@@ -21,5 +21,7 @@ def unified_webhook(request):
     if is_new:
         from monitoring.tasks import process_webhook_event
 
-        transaction.on_commit(lambda: process_webhook_event.delay(event.pk))
+        # Robust: with the broker away the event is stored all the same and answered 200; it is
+        # sent again later (monitoring.tasks.send_stuck_webhook_events).
+        transaction.on_commit(lambda: process_webhook_event.delay(event.pk), robust=True)
     return JsonResponse({"received": True, "duplicate": not is_new})

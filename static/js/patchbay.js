@@ -34,3 +34,24 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (params[key] === "") delete params[key];
   }
 });
+
+// Live tables: an element with data-refresh-every="10" gets htmx's "refresh" event (its
+// hx-trigger) every 10 s while the tab is visible, and at once when a hidden tab is shown again.
+// In script, not in an hx-trigger filter: htmx would need eval for that, which the CSP forbids.
+htmx.onLoad((root) => {
+  const live = [root, ...root.querySelectorAll("[data-refresh-every]")];
+  for (const element of live) {
+    const seconds = Number(element.dataset && element.dataset.refreshEvery);
+    if (!seconds || element.patchbayRefresh) continue;
+    element.patchbayRefresh = setInterval(() => {
+      if (!element.isConnected) clearInterval(element.patchbayRefresh);
+      else if (document.visibilityState === "visible") htmx.trigger(element, "refresh");
+    }, seconds * 1000);
+  }
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible") return;
+  for (const element of document.querySelectorAll("[data-refresh-every]")) {
+    htmx.trigger(element, "refresh");
+  }
+});

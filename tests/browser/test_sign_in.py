@@ -40,8 +40,9 @@ def test_sign_out(sign_in, support_user):
 
 
 def test_member_opening_another_customers_connection_gets_404(
-    sign_in, live_server, member_a, connection_b
+    sign_in, live_server, member_a, connection_b, console
 ):
+    console.allow("status of 404")
     page = sign_in(member_a.username)
     response = page.goto(f"{live_server.url}/connections/{connection_b.pk}/")
     assert response.status == 404

@@ -38,3 +38,9 @@ def test_every_response_carries_a_request_id(client, db):
     assert response["X-Request-ID"].startswith("pb_")
     echoed = client.get(reverse("login"), headers={"X-Request-ID": "req_abc123"})
     assert echoed["X-Request-ID"] == "req_abc123"
+
+
+def test_a_100000_character_user_name_is_a_failed_sign_in_not_an_error(client, db):
+    response = client.post(reverse("login"), {"username": "m" * 100_000, "password": "wrong"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()

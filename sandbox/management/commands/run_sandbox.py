@@ -1,30 +1,14 @@
-import threading
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from granian import Granian
 from granian.constants import Interfaces, Loops
 from granian.log import LogLevels
 
+from config.serve import WakingEvent
+
 # Calls one process holds in flight. A status call waits out its simulated latency on the event
 # loop (sandbox/views.py), so a thousand calls at one second each cost timers, not threads.
 CALLS_IN_FLIGHT_PER_PROCESS = 4096
-
-
-class WakingEvent(threading.Event):
-    """An Event whose untimed wait wakes twice a second, so signal handlers get to run.
-
-    Granian's main loop waits on an Event with no timeout. When the kernel hands SIGTERM or SIGINT
-    to one of its worker-watching threads instead of the main thread, Python only marks the signal
-    pending (its handlers run in the main thread, between bytecodes), and the server never stops.
-    """
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if timeout is not None:
-            return super().wait(timeout)
-        while not super().wait(0.5):
-            pass
-        return True
 
 
 class Command(BaseCommand):

@@ -111,9 +111,10 @@ def test_htmx_refresh_answers_the_table_and_the_tiles_only(client_for, support_u
     assert "<html" not in body and 'id="connection-table"' in body
     assert 'id="status-tiles" aria-label="Connections by status" hx-swap-oob="true"' in body
     assert "Acme SAP line 2" in body and "Acme Fiix plant" not in body
-    # The refreshed table polls the same filtered URL again, only while the tab is visible.
+    # The refreshed table polls the same filtered URL again, every 10 s while the tab is visible
+    # (static/js/patchbay.js sends the "refresh" event; tests/browser/test_dashboard.py).
     assert 'hx-get="/?status=error"' in body
-    assert "every 10s [document.visibilityState === 'visible']" in body
+    assert 'hx-trigger="refresh" data-refresh-every="10"' in body
     assert "HX-Request" in response["Vary"]
 
 

@@ -218,3 +218,23 @@ def test_a_sandbox_fault_change_reaches_patchbay_as_a_signed_webhook(
     connection.refresh_from_db()
     assert connection.health_status == HealthStatus.REAUTH_REQUIRED
     assert reverse("unified_webhook") == URL
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"type": "sync.failed", "timestamp": "", "data": {"message": "a\\u0000b"}}', "NUL"),
+        (
+            '{"type": "sync.failed", "timestamp": "", "data": ' + "[" * 1000 + "]" * 1000 + "}",
+            "nested",
+        ),  # fmt: skip
+    ],
+)
+def test_a_signed_body_no_database_could_store_is_400_and_stored_nowhere(
+    client, connection, secret, body, says
+):
+    body, headers = signed(None, secret=secret, body=body)
+    response = post(client, body, headers)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not WebhookEvent.objects.exists()
