@@ -20,11 +20,14 @@ from urllib.parse import quote, quote_from_bytes
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.datastructures import MultiValueDict
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.celery import app as celery_app
-from mappings import versions
+from mappings import system_defaults, versions
 from mappings.api import api
+from mappings.governance import Governance
 from mappings.spec import EMPTY_SPEC
+from monitoring import reconnect_links
 from tests.factories import ApiTokenFactory, ConnectionFactory, new_token_plaintext
 from tests.monitoring.factories import ErrorLogFactory, IssueFactory
 from tests.url_coverage import WALK_HEADER
@@ -82,6 +85,9 @@ class World:
     issue: object
     error: object
     version: object
+    link: object
+    default_version: object
+    totp_device: object
 
 
 OWN_VALUES = {
@@ -94,6 +100,12 @@ OWN_VALUES = {
     "entity": lambda w: "purchase_order",
     "version_id": lambda w: w.version.pk,
     "upstream_id": lambda w: w.connection.upstream_id,
+    "link_id": lambda w: w.link.pk,
+    # A reconnect link's signed part (monitoring/reconnect_links.py).
+    "token": lambda w: reconnect_links.token_for(w.link),
+    "system": lambda w: w.connection.system,
+    "default_version_id": lambda w: w.default_version.pk,
+    "pk": lambda w: w.totp_device.pk,
     # Django's admin site.
     "app_label": lambda w: "monitoring",
     "object_id": lambda w: str(w.issue.pk),
@@ -200,6 +212,11 @@ def world(admin_user, customer_a, settings):
         version=versions.save(
             connection, "purchase_order", EMPTY_SPEC, base_number=None, actor=_system()
         ),
+        link=reconnect_links.create(connection, actor=_system()),
+        default_version=system_defaults.save(
+            "sandbox", "purchase_order", {}, Governance(), base_number=None, actor=_system()
+        ),
+        totp_device=TOTPDevice.objects.create(user=admin_user, name="walk", confirmed=False),
     )
     celery_app.conf.task_always_eager = False
 

@@ -21,10 +21,16 @@
       lastPathInput.focus();
       return;
     }
-    // "Remove" on a custom field's row: the row goes, and the preview follows.
+    // "Remove" on a custom field's row: the row goes, and the preview follows. The row is hidden
+    // and its inputs disabled (so no later preview or save sends it) rather than taken out of the
+    // page: a preview already on its way still updates the row's cells, which must be there.
     const remove = event.target.closest("[data-remove-row]");
     if (remove) {
-      remove.closest("tr").remove();
+      const row = remove.closest("tr");
+      row.hidden = true;
+      for (const field of row.querySelectorAll("input, select, textarea, button")) {
+        field.disabled = true;
+      }
       draftChanged();
     }
   });

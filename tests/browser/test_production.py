@@ -34,6 +34,7 @@ from connections.models import AuditEvent
 from mappings.models import MappingVersion
 from tests.factories import ConnectionFactory
 from tests.live_services import database_url
+from tests.two_factor import current_code
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_ADDRESS = "127.0.0.1"
@@ -232,6 +233,11 @@ def test_production_behind_a_tls_proxy_serves_a_strict_csp_and_knows_the_browser
     page.get_by_label("Username").fill(admin_user.username)
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
+    # Production asks admins for a second factor: the new admin sets one up, then goes on.
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    page.get_by_label("Code").fill(current_code(admin_user))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.get_by_role("link", name="I saved them, continue").click()
     expect(page.get_by_role("heading", name="All connections")).to_be_visible()
     page.get_by_role("link", name="Acme ERP").click()
     expect(page.get_by_role("heading", name="Acme ERP")).to_be_visible()

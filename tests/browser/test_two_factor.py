@@ -2,16 +2,11 @@
 
 import re
 
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from tests.two_factor import current_code
+
 SHOTS = "var/shots"
-
-
-def current_code(user) -> str:
-    device = TOTPDevice.objects.get(user=user)
-    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
 
 
 def test_admin_sets_up_two_factor_before_any_page_then_is_asked_at_sign_in(

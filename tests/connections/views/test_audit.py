@@ -21,6 +21,9 @@ def text(response) -> str:
 
 
 def rows(response) -> list[str]:
+    """The log's rows on the page; none on a page without the log (the input guard's 400)."""
+    if "<tbody>" not in text(response):
+        return []
     body = text(response).split("<tbody>")[1].split("</tbody>")[0]
     return re.findall(r"<tr>(.*?)</tr>", body, re.S)
 
@@ -79,14 +82,15 @@ def test_the_trail_filters_by_each_field(client_for, admin_user, trail, filters,
         ({"since": "yesterday"}, "Enter a valid date"),
         ({"action": "token.nope"}, "Select a valid choice"),
         ({"request_id": "two words"}, "one word"),
-        ({"actor": "a\x00b"}, "Null characters are not allowed"),
-        ({"request_id": "x" * 100_000}, "at most 64 characters"),
+        # Refused before the view by the input guard (connections/input_guard.py).
+        ({"actor": "a\x00b"}, "holds a NUL character"),
+        ({"request_id": "x" * 100_000}, "at most 2,000"),
     ],
 )
 def test_a_filter_that_cannot_be_read_says_so_and_shows_nothing(
     client_for, admin_user, trail, filters, message
 ):
-    response = client_for(admin_user).get(reverse("audit_log"), filters)
+    response = client_for(admin_user).get(reverse("audit_log"), filters, HTTP_ACCEPT="text/html")
     assert response.status_code == 400
     assert message in text(response)
     assert rows(response) == [] or "No entries match" in rows(response)[0]
