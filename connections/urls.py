@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connections.views import audit, customers, tokens
+from connections.views import account, audit, customers, tokens
 
 urlpatterns = [
     path("customers/", customers.customer_list, name="customer_list"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("tokens/<int:token_id>/rotate/", tokens.rotate_token, name="rotate_token"),
     path("tokens/<int:token_id>/revoke/", tokens.revoke_token, name="revoke_token"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("account/time-zone/", account.account_time_zone, name="account_time_zone"),
 ]

@@ -34,3 +34,51 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (params[key] === "") delete params[key];
   }
 });
+
+// Live tables (class "live-table", refreshed by htmx every few seconds): a row whose content
+// changed since the last refresh flashes briefly, and the reader keeps their focus and scroll
+// position, so a refresh never moves the page under them.
+let liveSnapshot = null;
+
+// What counts as a change: the row's data-signature (what the server says matters), else its
+// text. "2 minutes ago" becoming "3 minutes ago" is not a change worth a flash.
+function rowSignature(row) {
+  return row.dataset.signature ?? row.textContent.replace(/\s+/g, " ").trim();
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || !target.classList || !target.classList.contains("live-table")) return;
+  if (event.detail.elt !== target) return; // a page link or a filter: a new view, not a refresh
+  const rows = new Map();
+  target.querySelectorAll("tr[id]").forEach((row) => rows.set(row.id, rowSignature(row)));
+  const active = document.activeElement;
+  liveSnapshot = {
+    id: target.id,
+    rows,
+    focusId: active && active.id && target.contains(active) ? active.id : null,
+    scrollX: window.scrollX,
+    scrollY: window.scrollY,
+  };
+});
+
+document.addEventListener("htmx:afterSettle", () => {
+  if (!liveSnapshot) return;
+  const snapshot = liveSnapshot;
+  liveSnapshot = null;
+  const table = document.getElementById(snapshot.id);
+  if (!table) return;
+  table.querySelectorAll("tr[id]").forEach((row) => {
+    const before = snapshot.rows.get(row.id);
+    if (before !== undefined && before !== rowSignature(row)) {
+      row.classList.add("flash");
+      row.addEventListener("animationend", () => row.classList.remove("flash"), { once: true });
+      setTimeout(() => row.classList.remove("flash"), 3000);
+    }
+  });
+  if (snapshot.focusId) {
+    const focused = document.getElementById(snapshot.focusId);
+    if (focused) focused.focus({ preventScroll: true });
+  }
+  window.scrollTo(snapshot.scrollX, snapshot.scrollY);
+});

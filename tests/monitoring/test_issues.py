@@ -138,10 +138,10 @@ def test_a_batch_writes_issues_in_a_fixed_number_of_queries(damped, django_asser
     def batch(size, minute, system):
         connections = ConnectionFactory.create_batch(size, status_changed_at=T0, system=system)
         at = T0 + timedelta(minutes=minute)
+        failed = StatusResult(Outcome.UPSTREAM_ERROR)
         observations = [
-            Observation(c.pk, Outcome.UPSTREAM_ERROR, at=at, result=StatusResult(Outcome.UPSTREAM_ERROR))
-            for c in connections
-        ]  # fmt: skip
+            Observation(c.pk, Outcome.UPSTREAM_ERROR, at=at, result=failed) for c in connections
+        ]
         return observations, at
 
     # Each batch is a whole system failing at once: issues, their events and an incident.
