@@ -26,6 +26,12 @@ REQUEST_ID_MAX = 64
 NEAREST_MIN_SHARED = 6
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number in a range: "abc" or 10**100 is a message, never a database error."""
+
+    field_class = forms.IntegerField
+
+
 class ErrorLogFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(
         field_name="error_code", lookup_expr="istartswith", label="Code", max_length=64
@@ -43,8 +49,7 @@ class ErrorLogFilter(django_filters.FilterSet):
                    "autocomplete": "off"}
         ),
     )  # fmt: skip
-    http_status = django_filters.Filter(
-        field_class=forms.IntegerField,
+    http_status = IntegerFilter(
         min_value=100,
         max_value=599,
         label="HTTP status",
