@@ -117,7 +117,7 @@ def failures_per_day_by_customer(
     names = {pk: (slug, name) for pk, slug, name in scoped(Customer, user).values_list(
         "pk", "slug", "name")}  # fmt: skip
     series = _series(
-        rows,
+        [row for row in rows if row[1] in names],  # a customer since deleted is left out
         day_range(now, days),
         lambda key: names.get(key, ("", "—"))[1],
         slug=lambda key: names.get(key, ("", ""))[0],

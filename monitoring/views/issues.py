@@ -171,7 +171,9 @@ def issue_bulk(request):
     """Acknowledge, assign or mute the ticked issues at once; back to the same filtered queue."""
     chosen = issue_queue.selected(request.user, request.POST.getlist("issue"))
     form = BulkForm(request.POST, visible_ids=[issue.pk for issue in chosen])
-    if not form.is_valid():
+    if not chosen:
+        messages.error(request, "Tick at least one issue first.")
+    elif not form.is_valid():
         messages.error(request, _first_error(form))
     else:
         result = issues.bulk(

@@ -56,10 +56,10 @@ def test_detail_draws_uptime_strips_timeline_checks_and_errors(
     assert body.count('<svg role="img"') == 2
     assert body.count('class="bar ') == 24 + 30
     assert body.count('class="bar bar-error"') == 2  # the failed hour, and its day
-    assert "Jun 15, 09:00–09:59 UTC: 3 checks, 1 failed, worst: Error" in body
-    assert "Jun 15 UTC: 19 checks, 1 failed, worst: Error" in body
-    assert "Jun 12 UTC: 1 checks, 0 failed, worst: Healthy" in body
-    assert "Jun 15, 08:00–08:59 UTC: no checks" in body
+    assert "Jun 15, 09:00–10:00 UTC: 3 checks: 2 OK, 1 failed; worst: Error" in body
+    assert "Jun 15 (UTC day): 19 checks: 18 OK, 1 failed; worst: Error" in body
+    assert "Jun 12 (UTC day): 1 checks: 1 OK, 0 failed; worst: Healthy" in body
+    assert "Jun 15, 08:00–09:00 UTC: no checks" in body
     assert body.count('class="bar bar-none"') == (24 - 4) + (30 - 2)
     assert "req_detail_error_1" in body
     assert "Upstream error: INTERNAL_ERROR" in body
@@ -96,7 +96,8 @@ def test_detail_queries_stay_constant(
                                created_at=timezone.now() - timedelta(days=day))  # fmt: skip
     client = client_for(support_user)
     client.get(reverse("connection_detail", args=[connection_a.pk]))  # issues caught up
-    with django_assert_max_num_queries(15):
+    # 15, then the playbook's: the poll schedule, a live token, an incident, the notices.
+    with django_assert_max_num_queries(19):
         client.get(reverse("connection_detail", args=[connection_a.pk]))
 
 
@@ -124,9 +125,9 @@ def test_days_past_check_retention_take_their_colour_from_status_changes(
         .content.decode()
     )
     from_events = "no checks kept, worst status from its status changes"
-    assert f"Jun 4 UTC: {from_events}: Healthy" in body
-    assert f"Jun 5 UTC: {from_events}: Degraded" in body
-    assert "Jun 6 UTC: 1 checks, 1 failed, worst: Error" in body  # checks win where kept
+    assert f"Jun 4 (UTC day): {from_events}: Healthy" in body
+    assert f"Jun 5 (UTC day): {from_events}: Degraded" in body
+    assert "Jun 6 (UTC day): 1 checks: 0 OK, 1 failed; worst: Error" in body  # checks win
     assert f"Jun 7 UTC: {from_events}: Disconnected" in body
     assert f"Jun 8 UTC: {from_events}: Disconnected" in body  # entered the day disconnected
     assert f"Jun 9 UTC: {from_events}: Healthy" in body

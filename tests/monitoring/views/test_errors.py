@@ -141,7 +141,8 @@ def test_filters_narrow_the_log(client_for, support_user, connection_a, connecti
     since = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert shown(since=since) == {"req_rate"}
     bad = client.get(reverse("error_list"), {"http_status": "five hundred"}).content.decode()
-    assert "Enter a number." in bad
+    assert "Enter a whole number." in bad
+    assert shown(http_status="five hundred") == set()  # a message and no rows, never all rows
 
 
 def test_csv_export_streams_the_filtered_rows_and_defuses_formulas(
