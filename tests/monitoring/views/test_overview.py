@@ -192,3 +192,32 @@ def test_staff_get_no_banner_and_a_healthy_customer_none_either(
         'id="reauth-banner"' not in client_for(support_user).get(reverse("home")).content.decode()
     )
     assert 'id="reauth-banner"' not in client_for(member_a).get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "params", [{"status": "bogus"}, {"system": "mainframe"}, {"sort": "nonsense"}, {"q": "a\x00"}]
+)
+def test_an_invalid_filter_shows_a_message_and_no_rows(client_for, support_user, customer_a,
+                                                       params):  # fmt: skip
+    ConnectionFactory(customer=customer_a, display_name="Listed only when valid")
+    client = client_for(support_user)
+    for headers in ({}, HTMX_TABLE):
+        body = client.get(reverse("home"), params, **headers).content.decode()
+        assert 'class="alert" role="alert"' in body
+        assert "Listed only when valid" not in body
+
+
+def test_suggestions_offer_only_the_readers_connections(
+    client_for, member_a, connection_a, connection_b
+):
+    client = client_for(member_a)
+    body = client.get(reverse("connection_suggestions"), {"connection": "production"}).content
+    assert connection_a.display_name.encode() in body
+    assert connection_b.display_name.encode() not in body
+    assert client.get(reverse("connection_suggestions")).content.strip() == b""
+
+
+def test_a_check_under_a_minute_ago_reads_just_now(client_for, support_user, customer_a):
+    ConnectionFactory(customer=customer_a, last_checked_at=timezone.now() - timedelta(seconds=20))
+    body = client_for(support_user).get(reverse("home")).content.decode()
+    assert "just now" in body and "0 minutes" not in body
