@@ -81,9 +81,15 @@ def detect(failing: list[Issue]) -> list[Incident]:
         by_key[(Scope.CUSTOMER, row[2], row[3])].append(row)
     needed = [key for key, rows in by_key.items() if key not in open_incidents]
     totals = _totals(needed)
+    # An issue belongs to one incident: one already open, else the first new one that claims
+    # it (systems before customers), so a customer's share of a system outage is no second one.
+    claimed = {row[0] for row in recent if row[6] is not None}
+    for row in recent:
+        if row[6] is None and any(key in open_incidents for key in _keys_of(row)):
+            claimed.add(row[0])
     opened: list[Incident] = []
     for key in sorted(needed, key=lambda key: key[0] != Scope.SYSTEM):  # systems first
-        rows = by_key[key]
+        rows = [row for row in by_key[key] if row[0] not in claimed]
         total = totals.get(key[:2], 0)
         if len(rows) < settings.INCIDENT_MIN_CONNECTIONS or not total:
             continue
@@ -101,12 +107,13 @@ def detect(failing: list[Issue]) -> list[Incident]:
         )
         open_incidents[key] = incident
         opened.append(incident)
+        claimed.update(row[0] for row in rows)
     Incident.objects.bulk_create(opened)
     joining: dict[int, Incident] = {}
     for row in recent:
         if row[6] is not None:
             continue
-        for key in ((Scope.SYSTEM, row[1], row[3]), (Scope.CUSTOMER, row[2], row[3])):
+        for key in _keys_of(row):
             if key in open_incidents:
                 joining[row[0]] = open_incidents[key]
                 break
@@ -136,6 +143,11 @@ def detect(failing: list[Issue]) -> list[Incident]:
             for pk, incident in joining.items()
         )
     return opened
+
+
+def _keys_of(row: tuple) -> tuple[tuple, tuple]:
+    """The (scope, owner, outcome) keys a recent row counts towards: its system's, its customer's."""
+    return (Scope.SYSTEM, row[1], row[3]), (Scope.CUSTOMER, row[2], row[3])
 
 
 def _key(incident: Incident) -> tuple:

@@ -137,3 +137,14 @@ def test_a_notice_sent_during_an_incident_says_so(mailoutbox):
     assert "part of a wider incident: 5 connections of SAP S/4HANA" in mailoutbox[0].body
     notice.refresh_from_db()
     assert notice.sent_during == Incident.objects.get()
+
+
+def test_a_system_outage_of_one_customer_is_one_incident_not_two():
+    customer = CustomerFactory()
+    failing = [
+        ConnectionFactory(customer=customer, system=System.SAP_S4HANA, status_changed_at=T0)
+        for _ in range(6)
+    ]
+    fail(failing, T0)
+    incident = Incident.objects.get()
+    assert incident.scope == Incident.Scope.SYSTEM and incident.issues.count() == 6
