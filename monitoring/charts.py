@@ -23,6 +23,11 @@ class DayBar:
     day: date
     count: int
 
+    @property
+    def title(self) -> str:
+        """The hover text, built here: a date filter per bar in the template costs more."""
+        return f"{self.day:%b} {self.day.day}: {self.count} failure{'' if self.count == 1 else 's'}"
+
 
 @dataclass(frozen=True)
 class SeriesRow:
@@ -53,6 +58,7 @@ def daily_rows(series: list[DailyFailures]) -> list[SeriesRow]:
         bars = []
         for n, (day, count) in enumerate(zip(s.days, s.counts, strict=True)):
             height = 0 if not peak else max(1 if count else 0, round(ROW_HEIGHT * count / peak))
+            height = height or 1  # a day without failures is a hairline, still hoverable
             bars.append(DayBar(n * (DAY_WIDTH + DAY_GAP), ROW_HEIGHT - height, height, day, count))
         rows.append(
             SeriesRow(

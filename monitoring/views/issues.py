@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -28,6 +29,7 @@ def issue_list(request):
             "incidents": issue_queue.open_incidents(request.user),
             "muted_count": issue_queue.muted_count(request.user),
             "bulk_form": BulkForm(),
+            "now": timezone.now(),
         },
     )
 
