@@ -77,43 +77,60 @@ def _scope_key(user, customer) -> str:
     )  # fmt: skip
 
 
-def _grouped(errors: QuerySet, field: str, start: datetime, end: datetime) -> list[tuple]:
+def _grouped(errors: QuerySet, fields: tuple[str, ...], start: datetime, end: datetime) -> list:
     return list(
         errors.filter(created_at__gte=start, created_at__lt=end)
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .order_by()
-        .values_list("day", field)
+        .values_list("day", *fields)
         .annotate(n=Count("id"))
     )
 
 
-def _by_day(user, field: str, customer, now: datetime, days: int) -> list[tuple]:
-    """(day, key, count) rows for the period: closed days from cache, today live."""
+def _by_day(user, fields: tuple[str, ...], customer, now: datetime, days: int) -> list[tuple]:
+    """(day, *fields, count) rows for the period: closed days from cache, today live."""
     span = day_range(now, days)
     today_start = datetime.combine(span[-1], datetime.min.time(), tzinfo=UTC)
     start = datetime.combine(span[0], datetime.min.time(), tzinfo=UTC)
     errors = _failures(user, customer)
-    key = f"chart:{field}:{_scope_key(user, customer)}:{span[0]}:{span[-1]}"
+    key = f"chart:{'+'.join(fields)}:{_scope_key(user, customer)}:{span[0]}:{span[-1]}"
     closed = cache.get(key)
     if closed is None:
-        closed = _grouped(errors, field, start, today_start)
+        closed = _grouped(errors, fields, start, today_start)
         cache.set(key, closed, timeout=24 * 3600)
-    return closed + _grouped(errors, field, today_start, now + timedelta(seconds=1))
+    return closed + _grouped(errors, fields, today_start, now + timedelta(seconds=1))
 
 
-def failures_per_day_by_system(
-    user, *, customer=None, now: datetime | None = None, days: int = DAYS
-) -> list[DailyFailures]:
+@dataclass(frozen=True)
+class FailureBreakdown:
+    """Failures per day per system, and the top error codes, from one grouped query."""
+
+    by_system: list[DailyFailures]
+    top_codes: list[CodeCount]
+
+
+def failures_by_system_and_code(
+    user, *, customer=None, now: datetime | None = None, days: int = DAYS, limit: int = 8
+) -> FailureBreakdown:
     now = now or timezone.now()
-    rows = _by_day(user, "connection__system", customer, now, days)
-    return _series(rows, day_range(now, days), lambda key: System(key).label if key else "—")
+    rows = _by_day(user, ("connection__system", "error_code"), customer, now, days)
+    by_system = _series(
+        [(day, system, n) for day, system, _, n in rows],
+        day_range(now, days),
+        lambda key: System(key).label if key in System.values else str(key),
+    )
+    totals: dict[str, int] = defaultdict(int)
+    for _, _, code, n in rows:
+        totals[code or "(no code)"] += n
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return FailureBreakdown(by_system, [CodeCount(code, n) for code, n in ranked])
 
 
 def failures_per_day_by_customer(
     user, *, now: datetime | None = None, days: int = DAYS, limit: int = 10
 ) -> list[DailyFailures]:
     now = now or timezone.now()
-    rows = _by_day(user, "customer_id", None, now, days)
+    rows = _by_day(user, ("customer_id",), None, now, days)
     names = {pk: (slug, name) for pk, slug, name in scoped(Customer, user).values_list(
         "pk", "slug", "name")}  # fmt: skip
     series = _series(
@@ -133,17 +150,6 @@ def _series(rows, span: list[date], label, slug=str) -> list[DailyFailures]:
             counts[key][index[day]] += n
     series = [DailyFailures(slug(key), label(key), span, values) for key, values in counts.items()]
     return sorted(series, key=lambda s: (-s.total, s.label))
-
-
-def top_error_codes(
-    user, *, customer=None, now: datetime | None = None, days: int = DAYS, limit: int = 8
-) -> list[CodeCount]:
-    now = now or timezone.now()
-    totals: dict[str, int] = defaultdict(int)
-    for _, code, n in _by_day(user, "error_code", customer, now, days):
-        totals[code or "(no code)"] += n
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [CodeCount(code, n) for code, n in ranked]
 
 
 def check_shares(connection_ids, *, since: datetime) -> dict[int, CheckShare]:

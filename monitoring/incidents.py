@@ -146,7 +146,7 @@ def detect(failing: list[Issue]) -> list[Incident]:
 
 
 def _keys_of(row: tuple) -> tuple[tuple, tuple]:
-    """The (scope, owner, outcome) keys a recent row counts towards: its system's, its customer's."""
+    """The (scope, owner, outcome) keys a recent row counts towards: system's, customer's."""
     return (Scope.SYSTEM, row[1], row[3]), (Scope.CUSTOMER, row[2], row[3])
 
 

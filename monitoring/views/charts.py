@@ -12,14 +12,15 @@ from monitoring import chart_data, charts
 def failure_charts(request):
     """Everyone sees their own; only staff see the per-customer chart (it names customers)."""
     user = request.user
+    breakdown = chart_data.failures_by_system_and_code(user)
     context = {
-        "system_rows": charts.daily_rows(chart_data.failures_per_day_by_system(user)),
+        "system_rows": charts.daily_rows(breakdown.by_system),
         "customer_rows": (
             charts.daily_rows(chart_data.failures_per_day_by_customer(user))
             if user.is_platform_staff
             else []
         ),
-        "code_bars": charts.code_bars(chart_data.top_error_codes(user)),
+        "code_bars": charts.code_bars(breakdown.top_codes),
         "days": chart_data.DAYS,
     }
     return render(request, "monitoring/charts.html", context)

@@ -33,6 +33,7 @@ def customer_health(request, customer_slug: str):
         sum(s.rate_limited for s in shares.values()),
     )
     rows = [(c, shares.get(c.pk, chart_data.CheckShare())) for c in connections]
+    breakdown = chart_data.failures_by_system_and_code(user, customer=customer)
     context = {
         "customer": customer,
         "rows": rows,
@@ -48,10 +49,8 @@ def customer_health(request, customer_slug: str):
             for incident in issue_queue.open_incidents(user)
             if incident.customer_id in (None, customer.pk)
         ],
-        "system_rows": charts.daily_rows(
-            chart_data.failures_per_day_by_system(user, customer=customer)
-        ),
-        "code_bars": charts.code_bars(chart_data.top_error_codes(user, customer=customer)),
+        "system_rows": charts.daily_rows(breakdown.by_system),
+        "code_bars": charts.code_bars(breakdown.top_codes),
         "days": chart_data.DAYS,
     }
     return render(request, "monitoring/customer_health.html", context)

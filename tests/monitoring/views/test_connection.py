@@ -201,9 +201,8 @@ def page_of(client, connection):
 def test_a_rate_limited_only_connection_is_unknown_never_100_percent_ok(
     client_for, support_user, member_a, customer_a
 ):
-    from upstream.protocol import StatusResult
-
     from tests.factories import ApiTokenFactory
+    from upstream.protocol import StatusResult
 
     connection = ConnectionFactory(customer=customer_a, health_status=HealthStatus.UNKNOWN)
     ApiTokenFactory(connection=connection)
@@ -301,9 +300,14 @@ def test_protocol_error_shows_what_came_back_and_unreachable_its_timeouts(
 
     settings.HEALTH_ERROR_AFTER_FAILURES = 1
     garbled = ConnectionFactory(customer=customer_a)
-    record(garbled, StatusResult(Outcome.PROTOCOL_ERROR, http_status=200,
-                                 error_code="PROTOCOL_ERROR", message="The status answer is not JSON.",
-                                 raw_body="<html><body>502 Bad Gateway</body></html>"))  # fmt: skip
+    not_json = StatusResult(
+        Outcome.PROTOCOL_ERROR,
+        http_status=200,
+        error_code="PROTOCOL_ERROR",
+        message="The status answer is not JSON.",
+        raw_body="<html><body>502 Bad Gateway</body></html>",
+    )
+    record(garbled, not_json)
     body = page_of(client_for(support_user), garbled)
     assert "Protocol error: PROTOCOL_ERROR" in body
     assert "&lt;html&gt;&lt;body&gt;502 Bad Gateway" in body

@@ -224,11 +224,11 @@ def test_mute_until_a_time_in_the_readers_zone(client_for, support_user, queue):
     support_user.time_zone = "Europe/Berlin"
     support_user.save()
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
     from django.utils import timezone
 
-    berlin = timezone.localtime(timezone.now() + timedelta(days=1),
-                                timezone=__import__("zoneinfo").ZoneInfo("Europe/Berlin"))  # fmt: skip
+    berlin = timezone.localtime(timezone.now() + timedelta(days=1), ZoneInfo("Europe/Berlin"))
     client_for(support_user).post(
         reverse("issue_mute", args=[fiix.pk]), {"until": berlin.strftime("%Y-%m-%dT%H:%M")}
     )
@@ -261,3 +261,21 @@ def test_a_member_cannot_act_in_bulk(client_for, member_a, queue):
                                                                  "issue": [fiix.pk]})  # fmt: skip
     assert response.status_code == 404
     assert Issue.objects.get(pk=fiix.pk).assignee is None
+
+
+def test_unmute_brings_an_issue_back_and_bad_times_are_refused(client_for, support_user, queue):
+    fiix, _ = queue
+    client = client_for(support_user)
+    for until in ("99999-01-01T00:00", "2020-01-01T00:00", "not a time", "2026-13-45T25:61"):
+        answer = client.post(reverse("issue_mute", args=[fiix.pk]), {"until": until},
+                             follow=True)  # fmt: skip
+        assert answer.status_code == 200
+        assert 'class="msg-error"' in answer.content.decode()
+    fiix.refresh_from_db()
+    assert fiix.muted_until is None
+    client.post(reverse("issue_mute", args=[fiix.pk]), {"preset": "24h"})
+    assert client.post(reverse("issue_unmute", args=[fiix.pk])).status_code == 302
+    fiix.refresh_from_db()
+    assert fiix.muted_until is None
+    again = client.post(reverse("issue_unmute", args=[fiix.pk]), follow=True).content.decode()
+    assert "This issue is not muted." in again
