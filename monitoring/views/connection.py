@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
@@ -157,10 +158,4 @@ def connection_notice_resend(request, connection_id: int):
         )
         recipients = ", ".join(notice.recipient for notice in sent)
         messages.success(request, f"Notice sent again to {recipients}.")
-    return redirect(f"{connection_detail_url(connection)}#notices")
-
-
-def connection_detail_url(connection: Connection) -> str:
-    from django.urls import reverse
-
-    return reverse("connection_detail", kwargs={"connection_id": connection.pk})
+    return redirect(reverse("connection_detail", args=[connection.pk]) + "#notices")
