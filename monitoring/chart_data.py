@@ -3,7 +3,7 @@ query functions. They read the error log and health checks for now; issue 17's r
 replace the queries here without touching the drawing (monitoring/charts.py).
 
 Failures are error log rows other than rate limiting (a 429 says nothing about health). Closed
-UTC days never change, so their counts are cached until the day rolls over; today's are live.
+UTC days never change, so their counts are cached until the day rolls over; today's for a minute.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from health.vocabulary import Outcome
 from monitoring.models import ErrorLog, HealthCheck
 
 DAYS = 30
+# Today's bar is at most this old: a chart of days needs no second-by-second count.
+TODAY_TTL_SECONDS = 60
 RATE_LIMITED = Q(error_code="RATE_LIMIT_EXCEEDED") | Q(http_status=429)
 
 
@@ -98,7 +100,11 @@ def _by_day(user, fields: tuple[str, ...], customer, now: datetime, days: int) -
     if closed is None:
         closed = _grouped(errors, fields, start, today_start)
         cache.set(key, closed, timeout=24 * 3600)
-    return closed + _grouped(errors, fields, today_start, now + timedelta(seconds=1))
+    today = cache.get(f"{key}:today")
+    if today is None:
+        today = _grouped(errors, fields, today_start, now + timedelta(seconds=1))
+        cache.set(f"{key}:today", today, timeout=TODAY_TTL_SECONDS)
+    return closed + today
 
 
 @dataclass(frozen=True)
