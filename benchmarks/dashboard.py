@@ -4,7 +4,8 @@ Seeds 10,000 connections, 2,000,000 health checks and 1,000,000 error log rows (
 INSERT ... SELECT generate_series each, seconds rather than minutes; other databases and
 `--quick`: a small fleet through the ORM), then times 50 requests per page through Django's test
 Client, which runs the whole request (middleware, session, queries, templates) without a network.
-Targets: request-id lookup p95 < 20 ms, every page p95 < 150 ms.
+Targets: request-id lookup p95 < 20 ms, every page p95 < 150 ms. The overview and the queue carry
+an incident, and the failure charts and customer health pages are measured too (issue 14).
 """
 
 # ruff: noqa: S608 - the seeding SQL names tables from the models and binds every size.
@@ -61,11 +62,31 @@ def run(args) -> None:
 
 
 def catch_up_issues() -> None:
-    """Writers record issues with their transitions; the seeded transitions get theirs here."""
+    """Writers record issues with their transitions; the seeded transitions get theirs here.
+
+    Then one incident on top of the overview and the queue, as a real outage makes: a dozen SAP
+    S/4HANA connections failing with SYSTEM_UNAVAILABLE (issue 14).
+    """
     from monitoring import issues
-    from monitoring.models import ConnectionEvent
+    from monitoring.models import ConnectionEvent, Incident, Issue
 
     issues.record(list(ConnectionEvent.objects.order_by("pk")))
+    members = list(
+        Issue.objects.unresolved()
+        .filter(connection__system="sap_s4hana")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:12]
+    )
+    incident = Incident.objects.create(
+        scope=Incident.Scope.SYSTEM,
+        system="sap_s4hana",
+        outcome="upstream_error",
+        error_code="SYSTEM_UNAVAILABLE",
+        started_at=timezone.now() - timedelta(minutes=20),
+    )
+    Issue.objects.filter(pk__in=members).update(
+        incident=incident, outcome="upstream_error", error_code="SYSTEM_UNAVAILABLE"
+    )
 
 
 def seed_postgresql(sizes: dict) -> None:
@@ -214,9 +235,9 @@ def make_support_user():
 
 
 def measure_pages() -> None:
-    from connections.models import Connection, User
+    from connections.models import Connection, Customer, User
     from monitoring.error_log import encode_cursor
-    from monitoring.models import ErrorLog
+    from monitoring.models import ErrorLog, Incident, Issue
 
     client = Client()
     client.force_login(User.objects.get(username="bench-support"))
@@ -226,6 +247,9 @@ def measure_pages() -> None:
         rid
         for rid in ErrorLog.objects.order_by("?").values_list("request_id", flat=True)[:REQUESTS]
     ]
+    issue_ids = list(Issue.objects.unresolved().order_by("?").values_list("pk", flat=True)[:50])
+    customer_slugs = list(Customer.objects.order_by("?").values_list("slug", flat=True)[:50])
+    incident = Incident.objects.get()
     depth = min(500, ErrorLog.objects.count() // PAGE_SIZE)
     # The last row of the page before: its cursor is the "Older" link that page shows.
     deep = ErrorLog.objects.newest_first()[(depth - 1) * PAGE_SIZE - 1]
@@ -252,6 +276,18 @@ def measure_pages() -> None:
             f"{reverse('request_search')}?request_id={rng.choice(request_ids)[:-3]}zzz"
         ),
         "error log page 1": lambda: reverse("error_list"),
+        "issues queue (with incident)": lambda: reverse("issue_list"),
+        "filtered issues queue": lambda: (
+            reverse("issue_list")
+            + rng.choice(["?system=sap_s4hana", "?assignee=nobody&sort=age", "?state=all&page=3"])
+        ),
+        "issue detail": lambda: reverse("issue_detail", args=[rng.choice(issue_ids)]),
+        "incident detail": lambda: reverse("incident_detail", args=[incident.pk]),
+        "failure charts (30 days)": lambda: reverse("failure_charts"),
+        "customer health": lambda: reverse("customer_health", args=[rng.choice(customer_slugs)]),
+        "error log by name and code prefix": lambda: (
+            reverse("error_list") + rng.choice(["?connection=Plant 12 ERP", "?code=system_"])
+        ),
         f"error log page {depth}": lambda: f"{reverse('error_list')}?before={encode_cursor(deep)}",
     }
     misses = []

@@ -417,3 +417,17 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         # Pop queues in CELERY_TASK_QUEUES_ORDER: interactive tasks before waiting batches.
         "queue_order_strategy": "priority",
     }
+# Triage (issue 14): flap damping, reopening, incidents across connections.
+# An issue resolves itself once its connection has stayed healthy this long (0: at once) ...
+ISSUE_RESOLVE_AFTER_MINUTES = env.int("ISSUE_RESOLVE_AFTER_MINUTES", default=10)
+# ... and a relapse this soon after resolving reopens the same issue.
+ISSUE_REOPEN_WINDOW_MINUTES = env.int("ISSUE_REOPEN_WINDOW_MINUTES", default=60)
+# Many connections of one system (or customer) failing the same way within the window: at
+# least this many, and at least this share of all of its connections, form one incident.
+INCIDENT_WINDOW_MINUTES = env.int("INCIDENT_WINDOW_MINUTES", default=10)
+INCIDENT_MIN_CONNECTIONS = env.int("INCIDENT_MIN_CONNECTIONS", default=5)
+INCIDENT_MIN_PERCENT = env.int("INCIDENT_MIN_PERCENT", default=30)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "connections.middleware.UserTimeZoneMiddleware",
+)

@@ -98,3 +98,26 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         upstream_origin = f"{scheme}://{rest.split('/', 1)[0]}"
         parts.update = {**(parts.update or {}), "form-action": [upstream_origin]}
         return parts
+
+
+class UserTimeZoneMiddleware:
+    """Show every time in the signed-in user's own zone (UTC until they choose one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.utils import timezone
+
+        user = getattr(request, "user", None)
+        name = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        try:
+            timezone.activate(ZoneInfo(name or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone.activate(ZoneInfo("UTC"))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -64,6 +64,9 @@ class User(AbstractUser):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="Every time the dashboard shows is in this zone."
+    )
 
     objects = PatchbayUserManager()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connections.views import audit, customers, tokens, two_factor
+from connections.views import account, audit, customers, tokens, two_factor
 
 urlpatterns = [
     path("customers/", customers.customer_list, name="customer_list"),
@@ -26,4 +26,5 @@ urlpatterns = [
         name="two_factor_recovery_codes",
     ),
     path("login/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("account/time-zone/", account.account_time_zone, name="account_time_zone"),
 ]

@@ -15,6 +15,7 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from connections.models import AuditEvent, Connection, Customer
 from connections.tenancy import scoped
@@ -23,22 +24,37 @@ from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Source
 PAGE_SIZE = 50
 REQUEST_ID_MAX = 64
 NEAREST_MIN_SHARED = 6
+MANY_CONNECTIONS = 500
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number in a range: "abc" or 10**100 is a message, never a database error."""
+
+    field_class = forms.IntegerField
 
 
 class ErrorLogFilter(django_filters.FilterSet):
-    code = django_filters.CharFilter(field_name="error_code", label="Code")
-    type = django_filters.CharFilter(field_name="error_type", label="Type")
+    code = django_filters.CharFilter(
+        field_name="error_code", lookup_expr="istartswith", label="Code", max_length=64
+    )
+    type = django_filters.CharFilter(field_name="error_type", label="Type", max_length=64)
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.none(), to_field_name="slug", empty_label="Any customer"
     )
-    connection = django_filters.ModelChoiceFilter(
-        queryset=Connection.objects.none(),
-        to_field_name="upstream_id",
+    connection = django_filters.CharFilter(
+        method="by_connection",
         label="Connection",
-        widget=forms.TextInput(attrs={"placeholder": "Upstream connection id"}),
-    )
-    http_status = django_filters.NumberFilter(
-        label="HTTP status", widget=forms.NumberInput(attrs={"placeholder": "HTTP", "min": 100})
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name or upstream id", "list": "connection-suggestions",
+                   "autocomplete": "off"}
+        ),
+    )  # fmt: skip
+    http_status = IntegerFilter(
+        min_value=100,
+        max_value=599,
+        label="HTTP status",
+        widget=forms.NumberInput(attrs={"placeholder": "HTTP", "min": 100, "max": 599}),
     )
     source = django_filters.ChoiceFilter(choices=Source.choices, empty_label="Any source")
     since = django_filters.IsoDateTimeFilter(
@@ -60,19 +76,56 @@ class ErrorLogFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["connection"].queryset = scoped(Connection, user)
+        self.connections = scoped(Connection, user)
         if user.is_platform_staff:
             self.filters["customer"].queryset = scoped(Customer, user)
         else:
             del self.filters["customer"]
-        self.form.fields["code"].widget.attrs["placeholder"] = "Error code"
+        self.form.fields["code"].widget.attrs["placeholder"] = "Error code (start)"
         self.form.fields["type"].widget.attrs["placeholder"] = "Error type"
+        self.form.clean_connection = self._clean_connection
+        self.form.fields["connection"].widget.attrs.update(
+            {
+                "hx-get": reverse("connection_suggestions"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#connection-suggestions",
+                "hx-swap": "innerHTML",
+                "hx-push-url": "false",
+            }
+        )
+
+    def _clean_connection(self) -> str:
+        """A name (part of one) or an upstream id of one of the reader's connections."""
+        typed = self.form.cleaned_data.get("connection", "").strip()
+        if typed and not self._matching(typed).exists():
+            raise forms.ValidationError(
+                f"None of your connections is named like “{typed}” or has that upstream id."
+            )
+        return typed
+
+    def _matching(self, typed: str) -> QuerySet:
+        return self.connections.filter(Q(display_name__icontains=typed) | Q(upstream_id=typed))
+
+    def by_connection(self, queryset, name, value):
+        """An exact name or upstream id picks that connection, else every name holding it.
+
+        The ids are fetched first: as a list, PostgreSQL walks each connection's own index for
+        its newest errors, where a subquery had it scan the whole log newest first.
+        """
+        exact = self.connections.filter(Q(upstream_id=value) | Q(display_name__iexact=value))
+        chosen = exact if exact.exists() else self._matching(value)
+        ids = list(chosen.order_by().values_list("pk", flat=True)[: MANY_CONNECTIONS + 1])
+        if len(ids) > MANY_CONNECTIONS:  # most of the log matches anyway
+            return queryset.filter(connection__in=chosen.values("pk"))
+        return queryset.filter(connection_id__in=ids)
 
 
 def filtered_errors(user, params) -> tuple[ErrorLogFilter, QuerySet]:
+    """The filtered error log, newest first; nothing at all when a filter value is invalid."""
     errors = scoped(ErrorLog.objects.with_connection(), user)
     filterset = ErrorLogFilter(params, queryset=errors, user=user)
-    filterset.is_valid()
+    if not filterset.is_valid():
+        return filterset, errors.none()
     return filterset, filterset.qs.newest_first()
 
 

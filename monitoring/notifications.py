@@ -21,12 +21,13 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from standardwebhooks import Webhook
 
 from connections.models import Connection
 from health.vocabulary import HealthStatus
 from monitoring import reconnect_links
-from monitoring.models import ConnectionEvent, Notification
+from monitoring.models import ConnectionEvent, Incident, Issue, IssueEvent, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,8 @@ def message_for(notification: Notification, link=None) -> Message:
 
 def webhook_payload(notification: Notification) -> dict:
     connection = notification.connection
+    if notification.issue_event_id is not None:
+        return issue_event_payload(notification)
     return {
         "type": f"connection.{notification.kind}",
         "timestamp": timezone.now().isoformat(),
@@ -213,7 +216,7 @@ def webhook_payload(notification: Notification) -> dict:
             "display_name": connection.display_name,
             "health_status": connection.health_status,
             "reconnect_url": reconnect_url(connection),
-            "instructions": message_for(notification)[1],
+            "instructions": with_incident_mention(notification, message_for(notification)[1]),
         },
     }
 
@@ -245,11 +248,16 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
     if notification.kind == Kind.REAUTH_REQUIRED:
         link = reconnect_links.for_notification(notification)
     message = message_for(notification, link)
+    line = incident_line(notification)
+    text = f"{message.text}\n{line}\n" if line else message.text
     email = EmailMultiAlternatives(
-        message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [notification.recipient]
+        message.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient]
     )
     if message.html:
-        email.attach_alternative(message.html, "text/html")
+        html = message.html
+        if line:
+            html = html.replace("</body>", format_html("<p>{}</p></body>", line), 1)
+        email.attach_alternative(html, "text/html")
     return email
 
 
@@ -278,3 +286,160 @@ def mark_failed(notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id).exclude(
         delivery=Notification.Delivery.SENT
     ).update(delivery=Notification.Delivery.FAILED)
+
+
+# Issue events and incidents (issue 14): additive to the notices above.
+
+
+def announce_issue_events(events: list[IssueEvent]) -> None:
+    """One webhook notice per announced issue event, to customers that receive webhooks.
+
+    Called inside the transaction that wrote the events; two queries however many events.
+    """
+    if not events:
+        return
+    targets = {
+        issue_id: (connection_id, customer_id, url)
+        for issue_id, connection_id, customer_id, url in Issue.objects.filter(
+            pk__in={event.issue_id for event in events}
+        )
+        .exclude(connection__customer__notification_webhook_url="")
+        .values_list(
+            "pk",
+            "connection_id",
+            "connection__customer_id",
+            "connection__customer__notification_webhook_url",
+        )
+    }
+    if not targets:
+        return
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                customer_id=targets[event.issue_id][1],
+                connection_id=targets[event.issue_id][0],
+                issue_event=event,
+                kind=Kind.ISSUE_EVENT,
+                channel=Notification.Channel.WEBHOOK,
+                recipient=targets[event.issue_id][2],
+                created_at=event.created_at,
+            )
+            for event in events
+            if event.issue_id in targets
+        ]
+    )
+    pending = [notification.pk for notification in created if notification.pk is not None]
+    transaction.on_commit(lambda: enqueue(pending))
+
+
+def issue_event_payload(notification: Notification) -> dict:
+    event = notification.issue_event
+    issue = event.issue
+    connection = notification.connection
+    return {
+        "type": f"issue.{event.kind}",
+        "timestamp": event.created_at.isoformat(),
+        "data": {
+            "issue_id": issue.pk,
+            "connection_id": connection.pk,
+            "upstream_connection_id": connection.upstream_id,
+            "display_name": connection.display_name,
+            "health_status": connection.health_status,
+            "issue_state": issue.state,
+            "opened_at": issue.opened_at.isoformat(),
+            "muted_until": issue.muted_until.isoformat() if issue.muted_until else None,
+            "error_code": issue.error_code,
+            "detail": event.detail,
+        },
+    }
+
+
+def incident_for(connection_id: int) -> Incident | None:
+    """The open incident the connection's current issue belongs to, if any."""
+    return (
+        Incident.objects.unresolved()
+        .filter(issues__connection_id=connection_id, issues__resolved_at__isnull=True)
+        .select_related("customer")
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def incident_mention(incident: Incident) -> str:
+    members = incident.issues.exclude(state="resolved").count()
+    return (
+        f"This is part of a wider incident: {members} connections of {incident.subject} are "
+        f"failing with {incident.cause} since {incident.started_at:%Y-%m-%d %H:%M} UTC. "
+        "Our support team is already working on it; you do not need to report it."
+    )
+
+
+def incident_line(notification: Notification) -> str:
+    """What a notice sent while its connection is part of an incident says of it ("" when it is
+    not, or for "resolved"), remembering the incident on the notice."""
+    if notification.kind == Kind.RESOLVED:
+        return ""
+    incident = incident_for(notification.connection_id)
+    if incident is None:
+        return ""
+    if notification.pk and notification.sent_during_id != incident.pk:
+        notification.sent_during = incident
+        Notification.objects.filter(pk=notification.pk).update(sent_during=incident)
+    return incident_mention(incident)
+
+
+def with_incident_mention(notification: Notification, body: str) -> str:
+    """A notice's text, with the incident its connection is part of said at the end."""
+    line = incident_line(notification)
+    return f"{body}\n{line}\n" if line else body
+
+
+class ResendRefused(Exception):
+    """Support's Resend cannot go now; the message says why."""
+
+
+RESEND_PAUSE = timedelta(minutes=2)
+
+
+def resend(connection: Connection, *, now: datetime | None = None) -> list[Notification]:
+    """Send the connection's current notice again on every channel, beside the first one.
+
+    Only while it still needs the customer (reauthorization, a lasting error), at most once
+    every two minutes so a double click does not mail the customer twice.
+    """
+    now = now or timezone.now()
+    kind = {
+        HealthStatus.REAUTH_REQUIRED: Kind.REAUTH_REQUIRED,
+        HealthStatus.ERROR: Kind.LASTING_ERROR,
+    }.get(connection.health_status)
+    if kind is None:
+        raise ResendRefused("This connection needs nothing from the customer right now.")
+    episode = (
+        ConnectionEvent.objects.filter(connection=connection, to_status=connection.health_status)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if episode is None:
+        raise ResendRefused("No status change to tell the customer about yet.")
+    recent = Notification.objects.filter(
+        connection=connection, is_resend=True, created_at__gte=now - RESEND_PAUSE
+    )
+    if recent.exists():
+        raise ResendRefused("A notice was sent again less than two minutes ago.")
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(
+            Notification(
+                customer_id=connection.customer_id,
+                connection=connection,
+                episode=episode,
+                kind=kind,
+                channel=channel,
+                recipient=recipient,
+                is_resend=True,
+                created_at=now,
+            )
+            for channel, recipient in channels_for(connection)
+        )
+        ids = [notification.pk for notification in created]
+        transaction.on_commit(lambda: enqueue(ids))
+    return created

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from connections.models import Connection, Customer
 from connections.systems import Environment, System
@@ -32,7 +32,7 @@ class ConnectionFilter(django_filters.FilterSet):
     environment = django_filters.ChoiceFilter(
         choices=Environment.choices, empty_label="Any environment"
     )
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label="Search", max_length=200)
     sort = django_filters.OrderingFilter(
         fields=(
             ("customer__name", "customer"),
@@ -102,12 +102,16 @@ def overview(user, params) -> Overview:
     """What `user` sees of the overview for these query parameters."""
     connections = scoped(Connection.objects.with_customer(), user)
     filterset = ConnectionFilter(params, queryset=connections, user=user)
-    filterset.is_valid()
-    counts = dict(
-        filterset.filtered_except("status")
-        .order_by()
-        .values_list("health_status")
-        .annotate(n=Count("id"))
+    valid = filterset.is_valid()  # an invalid value shows its message and no rows, never all
+    counts = (
+        dict(
+            filterset.filtered_except("status")
+            .order_by()
+            .values_list("health_status")
+            .annotate(n=Count("id"))
+        )
+        if valid
+        else {}
     )
     selected = filterset.form.cleaned_data.get("status") or ""
     tiles = [
@@ -115,12 +119,14 @@ def overview(user, params) -> Overview:
         for status, label in sorted(HealthStatus.choices, key=lambda choice: -SEVERITY[choice[0]])
     ]
     total = counts.get(selected, 0) if selected else sum(counts.values())
-    rows = filterset.qs
+    rows = filterset.qs if valid else connections.none()
     if not filterset.form.cleaned_data.get("sort"):
         rows = rows.order_by(severity_rank("health_status").desc(), "status_changed_at", "pk")
     else:
         rows = rows.order_by(*rows.query.order_by, "pk")
-    rows = rows.annotate(last_error_code=last_error_code())
+    rows = rows.annotate(
+        last_error_code=last_error_code(), backoff_until=F("poll_schedule__backoff_until")
+    )
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.count = total  # known from the tiles: no COUNT(*) of its own
     return Overview(filterset, tiles, paginator.get_page(params.get("page")), total)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from connections.models import Connection
 from health import state
 from health.vocabulary import Outcome
-from monitoring import issues, notifications
+from monitoring import incidents, issues, notifications
 from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
@@ -133,6 +133,7 @@ def record(
         errors: list[ErrorLog] = []
         backoffs: list[PollSchedule] = []
         stale: set[int] = set()
+        failures: dict[int, issues.Failure] = {}  # by id() of the event, until it has a pk
         for observation in observations:
             connection = connections.get(observation.connection_id)
             if connection is None:
@@ -150,6 +151,8 @@ def record(
             )
             if transition.changed:
                 events.append(_event(connection.pk, transition, source))
+                code = observation.result.error_code if observation.result else ""
+                failures[id(events[-1])] = issues.Failure(str(observation.outcome), code)
             result = observation.result
             if result is None:
                 continue
@@ -184,9 +187,12 @@ def record(
             unique_fields=["connection"],
             update_fields=["due_at", "backoff_until"],
         )
+        changes = issues.settle(connections, now=now)
         if events:
-            issues.record(events)
+            by_pk = {event.pk: failures[id(event)] for event in events}
+            changes += issues.record(events, by_pk, now=now)
             notifications.after_transitions(events)
+        incidents.after_issue_changes(changes)
     return Recorded(checks=len(checks), events=events, stale=stale)
 
 

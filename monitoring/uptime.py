@@ -1,5 +1,6 @@
 """Uptime strips: one bar per hour (last 24 h) or per day (last 30 days), coloured by the worst
 status the connection was left in during that bar, from one grouped query over its checks.
+Rate-limited checks are counted and drawn as what they are (inconclusive), never as success.
 
 Health checks are kept HEALTH_CHECK_RETENTION_DAYS (14 by default), status changes for good: a bar
 with no checks left takes its colour from the status changes instead, and says so on hover.
@@ -24,13 +25,59 @@ BAR_WIDTH, BAR_GAP, HEIGHT = 10, 2, 28
 
 
 @dataclass(frozen=True)
+class BucketCounts:
+    """One bucket of a connection's checks: how many were OK, failed or rate limited, and the
+    worst status a conclusive one left it in (None when none was conclusive)."""
+
+    start: datetime
+    ok: int
+    failed: int
+    rate_limited: int
+    worst: str | None
+
+
+def bucket_counts(connection, unit: str, start: datetime) -> dict[datetime, BucketCounts]:
+    """The strip's one query: checks of `connection` since `start`, counted per hour or day.
+
+    A rate-limited check says nothing about health, so it is counted apart and never lends a
+    bucket a status. (Issue 17 may point this at hourly/daily rollups; the drawing below only
+    reads BucketCounts.)
+    """
+    conclusive = ~Q(outcome=Outcome.RATE_LIMITED)
+    rows = (
+        HealthCheck.objects.filter(connection=connection, checked_at__gte=start)
+        .annotate(bucket=Trunc("checked_at", unit, tzinfo=UTC))
+        .order_by()
+        .values("bucket")
+        .annotate(
+            ok=Count("id", filter=Q(outcome=Outcome.OK)),
+            rate_limited=Count("id", filter=Q(outcome=Outcome.RATE_LIMITED)),
+            failed=Count("id", filter=conclusive & ~Q(outcome=Outcome.OK)),
+            worst=Max(severity_rank("status_after"), filter=conclusive),
+        )
+    )
+    counts = {}
+    for row in rows:
+        bucket = _floor(row["bucket"], unit)
+        worst = WORST_BY_RANK[row["worst"]] if row["worst"] is not None else None
+        counts[bucket] = BucketCounts(bucket, row["ok"], row["failed"], row["rate_limited"], worst)
+    return counts
+
+
+@dataclass(frozen=True)
 class Bar:
     start: datetime
-    checks: int
-    failures: int
-    worst: str  # a HealthStatus, or "none" when nothing is known
+    ok: int
+    failed: int
+    rate_limited: int
+    worst: str  # a HealthStatus, "rate_limited" when every check was, "none" when nothing known
     x: int
     from_events: bool = False
+    end: datetime | None = None
+
+    @property
+    def checks(self) -> int:
+        return self.ok + self.failed + self.rate_limited
 
     @property
     def label(self) -> str:
@@ -39,8 +86,12 @@ class Bar:
             return f"no checks kept, worst status from its status changes: {worst}"
         if not self.checks:
             return "no checks"
-        worst = HealthStatus(self.worst).label
-        return f"{self.checks} checks, {self.failures} failed, worst: {worst}"
+        if self.worst == "rate_limited":
+            return f"{self.checks} checks, all rate limited: health unknown"
+        parts = [f"{self.checks} checks: {self.ok} OK, {self.failed} failed"]
+        if self.rate_limited:
+            parts.append(f"{self.rate_limited} rate limited")
+        return ", ".join(parts) + f"; worst: {HealthStatus(self.worst).label}"
 
 
 @dataclass(frozen=True)
@@ -57,11 +108,30 @@ class Strip:
     bar_width = BAR_WIDTH
 
     @property
+    def conclusive(self) -> int:
+        return sum(bar.ok + bar.failed for bar in self.bars)
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(bar.rate_limited for bar in self.bars)
+
+    @property
     def uptime_percent(self) -> float | None:
-        checks = sum(bar.checks for bar in self.bars)
-        if not checks:
+        """Share of conclusive checks that were OK; None when no check was conclusive."""
+        if not self.conclusive:
             return None
-        return round(100 * (checks - sum(bar.failures for bar in self.bars)) / checks, 2)
+        return round(100 * sum(bar.ok for bar in self.bars) / self.conclusive, 2)
+
+    @property
+    def summary(self) -> str:
+        """The caption: what share was OK, of what, and what could not be judged."""
+        limited = f"{self.rate_limited} rate limited" if self.rate_limited else ""
+        if self.uptime_percent is None:
+            if limited:
+                return f"no conclusive check: {limited}, health unknown"
+            return "no checks"
+        text = f"{self.uptime_percent}% of {self.conclusive} conclusive checks OK"
+        return f"{text} · {limited} (not counted)" if limited else text
 
 
 def strip(connection, unit: str, count: int, *, now: datetime | None = None) -> Strip:
@@ -70,33 +140,30 @@ def strip(connection, unit: str, count: int, *, now: datetime | None = None) -> 
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
     end = _floor(now, unit) + step
     start = end - step * count
-    rows = (
-        HealthCheck.objects.filter(connection=connection, checked_at__gte=start)
-        .annotate(bucket=Trunc("checked_at", unit, tzinfo=UTC))
-        .order_by()
-        .values("bucket")
-        .annotate(
-            checks=Count("id"),
-            failures=Count("id", filter=~Q(outcome__in=[Outcome.OK, Outcome.RATE_LIMITED])),
-            worst=Max(severity_rank("status_after")),
-        )
-    )
-    by_bucket = {_floor(row["bucket"], unit): row for row in rows}
+    by_bucket = bucket_counts(connection, unit, start)
     starts = [start + step * index for index in range(count)]
     unchecked = [bucket for bucket in starts if bucket not in by_bucket]
     from_events = worst_from_events(connection, unchecked, step) if unit == "day" else {}
     bars = []
     for index, bucket in enumerate(starts):
-        row = by_bucket.get(bucket)
+        counts = by_bucket.get(bucket)
         derived = from_events.get(bucket, "none")
+        if counts is None:
+            worst = derived
+        elif counts.worst is None:
+            worst = "rate_limited" if counts.rate_limited else "none"
+        else:
+            worst = counts.worst
         bars.append(
             Bar(
                 start=bucket,
-                checks=row["checks"] if row else 0,
-                failures=row["failures"] if row else 0,
-                worst=WORST_BY_RANK[row["worst"]] if row else derived,
+                ok=counts.ok if counts else 0,
+                failed=counts.failed if counts else 0,
+                rate_limited=counts.rate_limited if counts else 0,
+                worst=worst,
                 x=index * (BAR_WIDTH + BAR_GAP),
-                from_events=row is None and derived != "none",
+                from_events=counts is None and derived != "none",
+                end=bucket + step,
             )
         )
     title = "Last 24 hours" if unit == "hour" else f"Last {count} days"

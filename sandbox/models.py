@@ -30,6 +30,11 @@ class Fault(models.TextChoices):
     MALFORMED = "malformed", "Malformed responses"
     TOKEN_REVOKED = "token_revoked", "Token revoked (401)"
     DISCONNECTED = "disconnected", "Disconnected"
+    PERMISSION_DENIED = "permission_denied", "Permission denied (403)"
+
+
+# The permission the sandbox names when it plays permission_denied.
+MISSING_PERMISSION = "work_orders:read"
 
 
 class UpstreamStatus(models.TextChoices):

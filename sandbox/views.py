@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.models import (
+    MISSING_PERMISSION,
     Fault,
     SandboxAuthorization,
     SandboxConnection,
@@ -201,6 +202,17 @@ def status_answer(request, connection: SandboxConnection) -> HttpResponse:
         )
     if fault == Fault.SERVER_ERROR:
         return error(request, 500, "INTERNAL_ERROR", "The upstream system failed.")
+    if fault == Fault.PERMISSION_DENIED:
+        response = error(
+            request,
+            403,
+            "PERMISSION_DENIED",
+            f"The account lacks the permission '{MISSING_PERMISSION}' this call needs.",
+        )
+        body = json.loads(response.content)
+        body["error"]["details"] = {"permission": MISSING_PERMISSION}
+        response.content = json.dumps(body)
+        return response
     if fault == Fault.FLAKY and random.randrange(100) < connection.flaky_percent:
         return error(request, 503, "SYSTEM_UNAVAILABLE", "The system is temporarily unavailable.")
     if fault == Fault.MALFORMED:

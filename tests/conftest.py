@@ -77,3 +77,12 @@ def no_token_plaintext_in_logs(monkeypatch, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records) + caplog.text
     leaked = [plaintext[-4:] for plaintext in plaintexts if plaintext in logged]
     assert not leaked, f"token plaintext (ending {leaked}) appeared in the logs"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The failure charts cache closed days (monitoring/chart_data.py): no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -41,6 +41,7 @@ class World:
     issue_b: object
     error_b: object
     link_b: object
+    incident_b: object
 
 
 # How to fill each URL keyword with an object that belongs to customer B.
@@ -51,6 +52,8 @@ FOREIGN_VALUES = {
     "token_id": lambda w: w.token_b.pk,
     "issue_id": lambda w: w.issue_b.pk,
     "error_id": lambda w: w.error_b.pk,
+    # Incidents span customers: staff only, so a member gets 404 even for one of their own.
+    "incident_id": lambda w: w.incident_b.pk,
     # A real entity on customer B's connection: the 404 must come from tenancy, not the name.
     "entity": lambda w: "purchase_order",
     "version_id": lambda w: foreign_mapping_version(w.connection_b).pk,
@@ -119,7 +122,23 @@ def world(customer_b, connection_b):
         issue_b=IssueFactory(connection=connection_b),
         error_b=ErrorLogFactory(connection=connection_b, request_id="req_borealis_secret"),
         link_b=reconnect_links.create(connection_b, actor=Actor.system()),
+        incident_b=incident_of(connection_b),
     )
+
+
+def incident_of(connection):
+    from django.utils import timezone
+
+    from monitoring.models import Incident
+
+    incident = Incident.objects.create(
+        scope=Incident.Scope.CUSTOMER,
+        customer=connection.customer,
+        outcome="upstream_error",
+        started_at=timezone.now(),
+    )
+    IssueFactory(connection=connection, incident=incident)
+    return incident
 
 
 def test_the_walk_finds_the_apps_urls():

@@ -2,7 +2,7 @@
 
 from monitoring.models.errors import ErrorLog
 from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckRow, Source
-from monitoring.models.issues import Issue, IssueNote, IssueState
+from monitoring.models.issues import Incident, Issue, IssueEvent, IssueNote, IssueState
 from monitoring.models.notifications import Notification
 from monitoring.models.polling import PollSchedule, Sweep, SweepBatch, SweepLock
 from monitoring.models.reconnect_links import LinkStatus, ReconnectLink
@@ -13,7 +13,9 @@ __all__ = [
     "ErrorLog",
     "HealthCheck",
     "HealthCheckRow",
+    "Incident",
     "Issue",
+    "IssueEvent",
     "IssueNote",
     "IssueState",
     "LinkStatus",

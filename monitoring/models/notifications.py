@@ -8,10 +8,12 @@ from django.utils import timezone
 from connections.models import Connection, Customer
 from connections.tenancy import TenantQuerySet
 from monitoring.models.history import ConnectionEvent
+from monitoring.models.issues import Incident, IssueEvent
 
 
 class NotificationQuerySet(TenantQuerySet):
-    pass
+    def for_listing(self) -> NotificationQuerySet:
+        return self.select_related("issue_event", "sent_during").order_by("-created_at", "-id")
 
 
 class Notification(models.Model):
@@ -21,6 +23,7 @@ class Notification(models.Model):
         REAUTH_REQUIRED = "reauth_required", "Reauthorization required"
         LASTING_ERROR = "lasting_error", "Connection in error"
         RESOLVED = "resolved", "Resolved"
+        ISSUE_EVENT = "issue_event", "Issue event"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -37,9 +40,30 @@ class Notification(models.Model):
     )
     episode = models.ForeignKey(
         ConnectionEvent,
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
         help_text="The transition that opened the episode this notice is about.",
+    )
+    issue_event = models.ForeignKey(
+        IssueEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="For an issue event's webhook: the event it announces.",
+    )
+    is_resend = models.BooleanField(
+        default=False, help_text="Sent again by hand (support's Resend), beside the first notice."
+    )
+    sent_during = models.ForeignKey(
+        Incident,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The incident the notice mentioned, when sent during one.",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -56,8 +80,13 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["episode", "kind", "channel"], name="one_notice_per_episode_and_channel"
-            )
+                fields=["episode", "kind", "channel"],
+                condition=models.Q(is_resend=False),
+                name="one_notice_per_episode_and_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["issue_event", "channel"], name="one_notice_per_issue_event_and_channel"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,11 @@
-"""Template tags the dashboard pages share: the reauth banner and sortable column headers."""
+"""Template tags the dashboard pages share: the reauth banner, sortable column headers, time."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
 
 from connections.models import Connection
 from connections.tenancy import scoped
@@ -35,3 +38,42 @@ def sort_header(context, key: str, label: str) -> dict:
         "next_sort": f"-{key}" if current == key else key,
         "direction": direction,
     }
+
+
+# Time, as every page shows it (issue 14): in the reader's zone, which is always named.
+
+
+@register.filter
+def stamp(moment, precision: str = "minutes"):
+    """`<time>` with the moment in the reader's zone, naming the zone: 2026-11-29 13:02 UTC."""
+    if not moment:
+        return "–"
+    local = timezone.localtime(moment)
+    pattern = "Y-m-d H:i:s T" if precision == "seconds" else "Y-m-d H:i T"
+    return format_html(
+        '<time datetime="{}">{}</time>', moment.isoformat(), dateformat.format(local, pattern)
+    )
+
+
+@register.filter
+def ago(moment, now=None):
+    """ "just now" under a minute, else "5 minutes ago"; "never" for no moment."""
+    if not moment:
+        return "never"
+    now = now or timezone.now()
+    if abs((now - moment).total_seconds()) < 60:
+        return "just now"
+    if moment > now:
+        return f"in {timeuntil(moment, now)}"
+    return f"{timesince(moment, now)} ago"
+
+
+@register.filter
+def lasting(moment, now=None):
+    """How long since `moment`, as "for 3 minutes" or "for less than a minute"."""
+    if not moment:
+        return ""
+    now = now or timezone.now()
+    if (now - moment).total_seconds() < 60:
+        return "for less than a minute"
+    return f"for {timesince(moment, now)}"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
@@ -15,10 +16,18 @@ from django.views.decorators.http import require_http_methods
 from connections import audit
 from connections.actors import Actor
 from connections.models import ApiToken, Connection
+from connections.permissions import staff_required
 from connections.tenancy import get_scoped_or_404, scoped
-from monitoring import poller, uptime
-from monitoring.forms import IssueNoteForm
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue
+from monitoring import notifications, playbooks, poller, uptime
+from monitoring.forms import IssueNoteForm, MuteForm
+from monitoring.models import (
+    ConnectionEvent,
+    ErrorLog,
+    HealthCheck,
+    Issue,
+    Notification,
+    PollSchedule,
+)
 
 logger = logging.getLogger(__name__)
 CHECK_GIVE_UP_AFTER = timedelta(seconds=30)
@@ -28,20 +37,44 @@ def scoped_connection(request, connection_id: int) -> Connection:
     return get_scoped_or_404(Connection.objects.with_customer(), request.user, pk=connection_id)
 
 
+def upcoming_check(connection: Connection) -> playbooks.NextCheck:
+    return playbooks.next_check(
+        schedule=PollSchedule.objects.filter(connection=connection).first(),
+        has_token=ApiToken.objects.active().filter(connection=connection).exists(),
+    )
+
+
 @login_required
 def connection_detail(request, connection_id: int):
     connection = scoped_connection(request, connection_id)
     user = request.user
     issue = scoped(Issue.objects.select_related("assignee"), user).current_for(connection)
+    checks = list(scoped(HealthCheck, user).filter(connection=connection)[:10])
+    errors = list(scoped(ErrorLog, user).filter(connection=connection).newest_first()[:10])
+    upcoming = upcoming_check(connection)
+    incident = notifications.incident_for(connection.pk)
     context = {
         "connection": connection,
         "strips": [uptime.strip(connection, "hour", 24), uptime.strip(connection, "day", 30)],
         "events": scoped(ConnectionEvent, user).filter(connection=connection)[:15],
-        "checks": scoped(HealthCheck, user).filter(connection=connection)[:10],
-        "errors": scoped(ErrorLog, user).filter(connection=connection).newest_first()[:10],
+        "checks": checks,
+        "errors": errors,
+        "upcoming": upcoming,
+        "playbook": playbooks.playbook_for(
+            connection,
+            staff=user.is_platform_staff,
+            checks=checks,
+            latest_error=errors[0] if errors else None,
+            upcoming=upcoming,
+            incident=incident,
+        ),
+        "notices": list(
+            scoped(Notification.objects.for_listing(), user).filter(connection=connection)[:10]
+        ),
         "issue": issue,
         "notes": list(issue.notes.select_related("author")) if issue else [],
         "note_form": IssueNoteForm(),
+        "mute_form": MuteForm(),
         "tokens": (
             scoped(ApiToken, user).filter(connection=connection).order_by("-created_at")[:5]
             if user.is_platform_staff
@@ -76,7 +109,11 @@ def connection_check(request, connection_id: int):
     if check is None:
         return render_check(request, connection, state="pending", since=since)
     connection.refresh_from_db()
-    return render_check(request, connection, state="done", since=since, check=check)
+    checks = scoped(HealthCheck, request.user).filter(connection=connection)[:10]
+    return render_check(
+        request, connection, state="done", since=since, check=check, checks=checks,
+        upcoming=upcoming_check(connection),
+    )  # fmt: skip
 
 
 def queue_check(request, connection: Connection):
@@ -125,3 +162,24 @@ def render_check(request, connection, *, state: str, since: datetime, **extra):
         "monitoring/_check_now.html",
         {"connection": connection, "state": state, "since": since.isoformat(), **extra},
     )
+
+
+@staff_required
+@require_http_methods(["POST"])
+def connection_notice_resend(request, connection_id: int):
+    """Support's "Send again": the current notice once more, on every channel."""
+    connection = scoped_connection(request, connection_id)
+    try:
+        sent = notifications.resend(connection)
+    except notifications.ResendRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        audit.record(
+            "connection.notice_resent",
+            connection,
+            actor=Actor.from_request(request),
+            changes={"recipients": [notice.recipient for notice in sent]},
+        )
+        recipients = ", ".join(notice.recipient for notice in sent)
+        messages.success(request, f"Notice sent again to {recipients}.")
+    return redirect(reverse("connection_detail", args=[connection.pk]) + "#notices")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from connections.models import Connection
+from connections.tenancy import scoped
+from monitoring.issue_queue import open_incidents
 from monitoring.overview import overview
 
 TABLE_ID = "connection-table"
@@ -18,7 +23,14 @@ def connection_overview(request):
     The table's partial also carries the tiles out of band, so their counts stay current too.
     """
     board = overview(request.user, request.GET)
-    context = {"board": board, "page": board.page, "filterset": board.filterset}
+    context = {
+        "board": board,
+        "page": board.page,
+        "filterset": board.filterset,
+        "now": timezone.now(),
+    }
+    if request.user.is_platform_staff:
+        context["incidents"] = open_incidents(request.user)
     partial = (
         request.htmx
         and not request.htmx.history_restore_request
@@ -28,3 +40,19 @@ def connection_overview(request):
     response = render(request, template, {**context, "oob_tiles": bool(partial)})
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+@login_required
+def connection_suggestions(request):
+    """Up to 20 of the reader's connections whose name or upstream id holds what they typed,
+    as `<option>`s for a filter's datalist."""
+    typed = request.GET.get("connection", "").strip()[:100].replace("\x00", "")
+    matches = []
+    if typed:
+        matches = list(
+            scoped(Connection, request.user)
+            .filter(Q(display_name__icontains=typed) | Q(upstream_id__icontains=typed))
+            .order_by("display_name")
+            .values_list("display_name", "upstream_id")[:20]
+        )
+    return render(request, "monitoring/_connection_options.html", {"matches": matches})

@@ -35,23 +35,63 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// Live tables: an element with data-refresh-every="10" gets htmx's "refresh" event (its
-// hx-trigger) every 10 s while the tab is visible, and at once when a hidden tab is shown again.
-// In script, not in an hx-trigger filter: htmx would need eval for that, which the CSP forbids.
-htmx.onLoad((root) => {
-  const live = [root, ...root.querySelectorAll("[data-refresh-every]")];
-  for (const element of live) {
-    const seconds = Number(element.dataset && element.dataset.refreshEvery);
-    if (!seconds || element.patchbayRefresh) continue;
-    element.patchbayRefresh = setInterval(() => {
-      if (!element.isConnected) clearInterval(element.patchbayRefresh);
-      else if (document.visibilityState === "visible") htmx.trigger(element, "refresh");
-    }, seconds * 1000);
-  }
+// Live tables (class "live-table", hx-trigger="patchbay:refresh") refresh every 10 s while the
+// page is visible, and at once when it is shown again. A timer here rather than an hx-trigger
+// filter: filters are evaluated code, which the strict Content-Security-Policy forbids.
+const LIVE_REFRESH_MS = 10000;
+
+function refreshLiveTables() {
+  if (document.visibilityState !== "visible" || typeof htmx === "undefined") return;
+  document.querySelectorAll(".live-table").forEach((table) => htmx.trigger(table, "patchbay:refresh"));
+}
+
+setInterval(refreshLiveTables, LIVE_REFRESH_MS);
+document.addEventListener("visibilitychange", refreshLiveTables);
+
+// On each refresh: a row whose content
+// changed since the last refresh flashes briefly, and the reader keeps their focus and scroll
+// position, so a refresh never moves the page under them.
+let liveSnapshot = null;
+
+// What counts as a change: the row's data-signature (what the server says matters), else its
+// text. "2 minutes ago" becoming "3 minutes ago" is not a change worth a flash.
+function rowSignature(row) {
+  return row.dataset.signature ?? row.textContent.replace(/\s+/g, " ").trim();
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || !target.classList || !target.classList.contains("live-table")) return;
+  if (event.detail.elt !== target) return; // a page link or a filter: a new view, not a refresh
+  const rows = new Map();
+  target.querySelectorAll("tr[id]").forEach((row) => rows.set(row.id, rowSignature(row)));
+  const active = document.activeElement;
+  liveSnapshot = {
+    id: target.id,
+    rows,
+    focusId: active && active.id && target.contains(active) ? active.id : null,
+    scrollX: window.scrollX,
+    scrollY: window.scrollY,
+  };
 });
-document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState !== "visible") return;
-  for (const element of document.querySelectorAll("[data-refresh-every]")) {
-    htmx.trigger(element, "refresh");
+
+document.addEventListener("htmx:afterSettle", () => {
+  if (!liveSnapshot) return;
+  const snapshot = liveSnapshot;
+  liveSnapshot = null;
+  const table = document.getElementById(snapshot.id);
+  if (!table) return;
+  table.querySelectorAll("tr[id]").forEach((row) => {
+    const before = snapshot.rows.get(row.id);
+    if (before !== undefined && before !== rowSignature(row)) {
+      row.classList.add("flash");
+      row.addEventListener("animationend", () => row.classList.remove("flash"), { once: true });
+      setTimeout(() => row.classList.remove("flash"), 3000);
+    }
+  });
+  if (snapshot.focusId) {
+    const focused = document.getElementById(snapshot.focusId);
+    if (focused) focused.focus({ preventScroll: true });
   }
+  window.scrollTo(snapshot.scrollX, snapshot.scrollY);
 });

@@ -103,15 +103,20 @@ def test_reauth_is_told_once_per_episode_by_email_and_signed_webhook(
     assert f"{settings.PATCHBAY_BASE_URL}/reconnect/{connection.pk}/" in email.body
     assert reconnect_links.url_for(link) in email.body
 
-    assert len(customer_endpoint.received) == 1
-    headers, body = customer_endpoint.received[0]
-    lowered = {key.lower(): value for key, value in headers.items()}
-    payload = Webhook(settings.NOTIFICATION_WEBHOOK_SECRET).verify(body, lowered)
-    assert payload["type"] == "connection.reauth_required"
+    # One notice of the episode, and one of the issue it opened (issue events go out too).
+    payloads = [
+        Webhook(settings.NOTIFICATION_WEBHOOK_SECRET).verify(
+            body, {key.lower(): value for key, value in headers.items()}
+        )
+        for headers, body in customer_endpoint.received
+    ]
+    assert sorted(p["type"] for p in payloads) == ["connection.reauth_required", "issue.opened"]
+    payload = next(p for p in payloads if p["type"] == "connection.reauth_required")
     assert payload["data"]["reconnect_url"].endswith(f"/connections/{connection.pk}/reconnect/")
-    assert set(Notification.objects.values_list("channel", "delivery")) == {
-        ("email", "sent"),
-        ("webhook", "sent"),
+    assert set(Notification.objects.values_list("kind", "channel", "delivery")) == {
+        ("reauth_required", "email", "sent"),
+        ("reauth_required", "webhook", "sent"),
+        ("issue_event", "webhook", "sent"),
     }
 
 
@@ -160,7 +165,7 @@ def test_a_failed_webhook_delivery_is_recorded_for_the_retry(
 ):
     customer_endpoint.answer = 500
     observe(connection, Outcome.REAUTH, django_capture_on_commit_callbacks)
-    notice = Notification.objects.get(channel="webhook")
+    notice = Notification.objects.get(channel="webhook", kind="reauth_required")
     with pytest.raises(notifications.DeliveryFailed):
         notifications.deliver(notice)
     notice.refresh_from_db()

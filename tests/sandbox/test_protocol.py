@@ -189,3 +189,20 @@ def test_sandbox_fault_command_rejects_unknown_connections_and_bad_values():
     with pytest.raises(CommandError, match="between 0 and 100"):
         call_command("sandbox_fault", "conn_cmd", "flaky", "--percent", "150")
     assert SandboxConnection.objects.get(upstream_id="conn_cmd").fault == "healthy"
+
+
+@pytest.mark.django_db
+def test_sandbox_fault_names_the_valid_ids_for_a_wrong_one():
+    for n in (6, 7, 8):
+        SandboxConnection.objects.create(upstream_id=f"conn_acme_{n:02d}")
+    with pytest.raises(CommandError) as raised:
+        call_command("sandbox_fault", "conn_acme_7", "healthy")
+    message = str(raised.value)
+    assert "Did you mean: conn_acme_07" in message
+    assert "Valid upstream ids (3): conn_acme_06, conn_acme_07, conn_acme_08" in message
+
+
+@pytest.mark.django_db
+def test_sandbox_fault_without_any_connection_says_to_seed():
+    with pytest.raises(CommandError, match="has none yet. Run `manage.py seed_demo`"):
+        call_command("sandbox_fault", "conn_acme_07", "healthy")

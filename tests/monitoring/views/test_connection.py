@@ -56,10 +56,10 @@ def test_detail_draws_uptime_strips_timeline_checks_and_errors(
     assert body.count('<svg role="img"') == 2
     assert body.count('class="bar ') == 24 + 30
     assert body.count('class="bar bar-error"') == 2  # the failed hour, and its day
-    assert "Jun 15, 09:00–09:59 UTC: 3 checks, 1 failed, worst: Error" in body
-    assert "Jun 15 UTC: 19 checks, 1 failed, worst: Error" in body
-    assert "Jun 12 UTC: 1 checks, 0 failed, worst: Healthy" in body
-    assert "Jun 15, 08:00–08:59 UTC: no checks" in body
+    assert "Jun 15, 09:00–10:00 UTC: 3 checks: 2 OK, 1 failed; worst: Error" in body
+    assert "Jun 15 (UTC day): 19 checks: 18 OK, 1 failed; worst: Error" in body
+    assert "Jun 12 (UTC day): 1 checks: 1 OK, 0 failed; worst: Healthy" in body
+    assert "Jun 15, 08:00–09:00 UTC: no checks" in body
     assert body.count('class="bar bar-none"') == (24 - 4) + (30 - 2)
     assert "req_detail_error_1" in body
     assert "Upstream error: INTERNAL_ERROR" in body
@@ -96,7 +96,8 @@ def test_detail_queries_stay_constant(
                                created_at=timezone.now() - timedelta(days=day))  # fmt: skip
     client = client_for(support_user)
     client.get(reverse("connection_detail", args=[connection_a.pk]))  # issues caught up
-    with django_assert_max_num_queries(15):
+    # 15, then the playbook's: the poll schedule, a live token, an incident, the notices.
+    with django_assert_max_num_queries(19):
         client.get(reverse("connection_detail", args=[connection_a.pk]))
 
 
@@ -124,12 +125,12 @@ def test_days_past_check_retention_take_their_colour_from_status_changes(
         .content.decode()
     )
     from_events = "no checks kept, worst status from its status changes"
-    assert f"Jun 4 UTC: {from_events}: Healthy" in body
-    assert f"Jun 5 UTC: {from_events}: Degraded" in body
-    assert "Jun 6 UTC: 1 checks, 1 failed, worst: Error" in body  # checks win where kept
-    assert f"Jun 7 UTC: {from_events}: Disconnected" in body
-    assert f"Jun 8 UTC: {from_events}: Disconnected" in body  # entered the day disconnected
-    assert f"Jun 9 UTC: {from_events}: Healthy" in body
+    assert f"Jun 4 (UTC day): {from_events}: Healthy" in body
+    assert f"Jun 5 (UTC day): {from_events}: Degraded" in body
+    assert "Jun 6 (UTC day): 1 checks: 0 OK, 1 failed; worst: Error" in body  # checks win
+    assert f"Jun 7 (UTC day): {from_events}: Disconnected" in body
+    assert f"Jun 8 (UTC day): {from_events}: Disconnected" in body  # entered the day disconnected
+    assert f"Jun 9 (UTC day): {from_events}: Healthy" in body
     assert body.count('class="bar bar-disconnected from-events"') == 2
 
 
@@ -177,3 +178,157 @@ def test_check_now_for_another_customers_connection_is_404(
     response = client_for(member_a).post(reverse("connection_check", args=[connection_b.pk]))
     assert response.status_code == 404
     assert not HealthCheck.objects.exists()
+
+
+# The top of the page (issue 14): a playbook per outcome, the next check, the notices sent.
+
+
+def record(connection, result, *, minutes_ago=0):
+    from monitoring import transitions
+    from monitoring.transitions import Observation
+
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    transitions.record(
+        [Observation(connection.pk, result.outcome, at=at, result=result)], source=Source.POLL,
+        now=at,
+    )  # fmt: skip
+
+
+def page_of(client, connection):
+    return client.get(reverse("connection_detail", args=[connection.pk])).content.decode()
+
+
+def test_a_rate_limited_only_connection_is_unknown_never_100_percent_ok(
+    client_for, support_user, member_a, customer_a
+):
+    from tests.factories import ApiTokenFactory
+    from upstream.protocol import StatusResult
+
+    connection = ConnectionFactory(customer=customer_a, health_status=HealthStatus.UNKNOWN)
+    ApiTokenFactory(connection=connection)
+    limited = StatusResult(Outcome.RATE_LIMITED, http_status=429,
+                           error_code="RATE_LIMIT_EXCEEDED", retry_after_seconds=600)  # fmt: skip
+    for minutes in (30, 20, 1):
+        record(connection, limited, minutes_ago=minutes)
+    body = page_of(client_for(support_user), connection)
+    assert "100" not in body.split('id="playbook"')[1].split("</section>")[0]
+    assert "no conclusive check: 3 rate limited, health unknown" in body
+    assert "% of" not in body.split('class="strips"')[1].split("</section>")[0]
+    assert 'class="bar bar-rate_limited"' in body and 'class="bar bar-healthy"' not in body
+    assert "Health unknown: every check so far was rate limited" in body
+    assert "rate limited: next check after" in body
+    mine = page_of(client_for(member_a), connection)
+    assert "Nothing to do yet: we try again by ourselves." in mine
+
+
+def test_the_page_says_when_the_next_check_is_or_why_there_is_none(
+    client_for, support_user, customer_a
+):
+    from monitoring.models import PollSchedule
+    from tests.factories import ApiTokenFactory
+
+    connection = ConnectionFactory(customer=customer_a)
+    client = client_for(support_user)
+    assert "No check can succeed: this connection has no active API token" in page_of(
+        client, connection
+    )
+    ApiTokenFactory(connection=connection)
+    with time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=UTC), tick=False):
+        PollSchedule.objects.create(connection=connection,
+                                    due_at=datetime(2026, 6, 15, 12, 1, tzinfo=UTC))  # fmt: skip
+        assert "next check <time" in page_of(client, connection)
+        assert "2026-06-15 12:01 UTC" in page_of(client, connection)
+
+
+def test_reauth_tells_support_who_was_told_when_and_lets_them_send_again(
+    client_for, support_user, member_a, customer_a, django_capture_on_commit_callbacks
+):
+    from monitoring.models import Notification
+    from upstream.protocol import StatusResult
+
+    connection = ConnectionFactory(customer=customer_a, display_name="Acme SAP")
+    with django_capture_on_commit_callbacks():  # the notices are queued, not delivered here
+        record(connection, StatusResult(Outcome.REAUTH, http_status=401,
+                                        error_code="AUTHENTICATION_FAILED"))  # fmt: skip
+    Notification.objects.filter(channel="email").update(delivery="sent", sent_at=timezone.now())
+    client = client_for(support_user)
+    body = page_of(client, connection)
+    assert "The customer must reconnect" in body
+    assert "Last notice: reauthorization required by email to <code>ops@acme.example</code>" in (
+        body
+    )
+    assert "✓ Delivered" in body
+    with django_capture_on_commit_callbacks():
+        answer = client.post(reverse("connection_notice_resend", args=[connection.pk]),
+                             follow=True)  # fmt: skip
+    assert "Notice sent again to ops@acme.example." in answer.content.decode()
+    assert Notification.objects.filter(is_resend=True).count() == 1
+    again = client.post(reverse("connection_notice_resend", args=[connection.pk]), follow=True)
+    assert "less than two minutes ago" in again.content.decode()
+    assert "sent again" in page_of(client, connection)
+    assert AuditEvent.objects.filter(action="connection.notice_resent").count() == 1
+
+    mine = page_of(client_for(member_a), connection)
+    assert "Sign in to SAP S/4HANA again to reconnect" in mine
+    assert "Send the notice again" not in mine and "Notices we sent you" in mine
+    assert (
+        client_for(member_a)
+        .post(reverse("connection_notice_resend", args=[connection.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_permission_denied_names_the_permission(client_for, support_user, member_a, customer_a):
+    import json
+
+    from upstream.protocol import StatusResult
+
+    connection = ConnectionFactory(customer=customer_a)
+    body = json.dumps({"error": {"code": "PERMISSION_DENIED", "message": "Forbidden.",
+                                 "details": {"permission": "work_orders:read"}}})  # fmt: skip
+    record(connection, StatusResult(Outcome.PERMISSION, http_status=403,
+                                    error_code="PERMISSION_DENIED", raw_body=body))  # fmt: skip
+    assert "Permission denied: work_orders:read" in page_of(client_for(support_user), connection)
+    assert "needs the permission “work_orders:read”" in page_of(client_for(member_a), connection)
+
+
+def test_protocol_error_shows_what_came_back_and_unreachable_its_timeouts(
+    client_for, support_user, customer_a, settings
+):
+    from upstream.protocol import StatusResult
+
+    settings.HEALTH_ERROR_AFTER_FAILURES = 1
+    garbled = ConnectionFactory(customer=customer_a)
+    not_json = StatusResult(
+        Outcome.PROTOCOL_ERROR,
+        http_status=200,
+        error_code="PROTOCOL_ERROR",
+        message="The status answer is not JSON.",
+        raw_body="<html><body>502 Bad Gateway</body></html>",
+    )
+    record(garbled, not_json)
+    body = page_of(client_for(support_user), garbled)
+    assert "Protocol error: PROTOCOL_ERROR" in body
+    assert "&lt;html&gt;&lt;body&gt;502 Bad Gateway" in body
+
+    down = ConnectionFactory(customer=customer_a)
+    for minutes, code in ((3, "TIMEOUT"), (2, "TIMEOUT"), (1, "CONNECT_FAILED")):
+        record(down, StatusResult(Outcome.UNREACHABLE, error_code=code, latency_ms=10_000),
+               minutes_ago=minutes)  # fmt: skip
+    body = page_of(client_for(support_user), down)
+    assert "Unreachable: CONNECT_FAILED" in body
+    assert "<dt>Timeouts</dt><dd>2 of the last 3 checks</dd>" in body
+    assert "median 10000 ms, max 10000 ms" in body
+
+
+def test_a_customer_in_error_is_told_support_is_on_it(client_for, member_a, customer_a, settings):
+    from upstream.protocol import StatusResult
+
+    settings.HEALTH_ERROR_AFTER_FAILURES = 1
+    connection = ConnectionFactory(customer=customer_a)
+    record(connection, StatusResult(Outcome.UPSTREAM_ERROR, http_status=503,
+                                    error_code="SYSTEM_UNAVAILABLE"))  # fmt: skip
+    body = page_of(client_for(member_a), connection)
+    assert "Our support team sees this too and is on it" in body
+    assert "is not answering properly" in body

@@ -141,7 +141,8 @@ def test_filters_narrow_the_log(client_for, support_user, connection_a, connecti
     since = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert shown(since=since) == {"req_rate"}
     bad = client.get(reverse("error_list"), {"http_status": "five hundred"}).content.decode()
-    assert "Enter a number." in bad
+    assert "Enter a whole number." in bad
+    assert shown(http_status="five hundred") == set()  # a message and no rows, never all rows
 
 
 def test_csv_export_streams_the_filtered_rows_and_defuses_formulas(
@@ -200,3 +201,24 @@ def test_htmx_gets_the_table_alone_and_caches_are_told_apart(
     assert "<html" not in body and body.count('<tr id="error-') == 3
     assert "HX-Request" in partial["Vary"]
     assert "<html" in client.get(reverse("error_list")).content.decode()
+
+
+def test_connection_by_name_and_code_by_case_insensitive_prefix(
+    client_for, member_a, connection_a, connection_b
+):
+    ErrorLogFactory(connection=connection_a, error_code="SYSTEM_UNAVAILABLE", request_id="req_a")
+    ErrorLogFactory(connection=connection_b, error_code="SYSTEM_UNAVAILABLE", request_id="req_b")
+    client = client_for(member_a)
+
+    def shown(**params):
+        body = client.get(reverse("error_list"), params).content.decode()
+        return {rid for rid in ("req_a", "req_b") if rid in body}, body
+
+    assert shown(connection=connection_a.display_name)[0] == {"req_a"}
+    assert shown(connection="acme sap")[0] == {"req_a"}  # part of a name, any case
+    assert shown(code="system_un")[0] == {"req_a"}
+    assert shown(code="UNAVAILABLE")[0] == set()  # a prefix, not anywhere in the code
+    rows, body = shown(connection=connection_b.display_name)  # another customer's: not found
+    assert rows == set() and "None of your connections is named like" in body
+    rows, body = shown(connection="no such thing")
+    assert rows == set() and 'role="alert"' in body

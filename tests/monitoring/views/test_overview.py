@@ -114,7 +114,7 @@ def test_htmx_refresh_answers_the_table_and_the_tiles_only(client_for, support_u
     # The refreshed table polls the same filtered URL again, every 10 s while the tab is visible
     # (static/js/patchbay.js sends the "refresh" event; tests/browser/test_dashboard.py).
     assert 'hx-get="/?status=error"' in body
-    assert 'hx-trigger="refresh" data-refresh-every="10"' in body
+    assert 'hx-trigger="patchbay:refresh"' in body  # patchbay.js fires it while visible
     assert "HX-Request" in response["Vary"]
 
 
@@ -154,9 +154,10 @@ def test_overview_queries_stay_constant(
     for connection in ConnectionFactory.create_batch(size, customer=customer_a):
         ErrorLogFactory(connection=connection)
     client = client_for(support_user)
-    with django_assert_max_num_queries(5):
+    # 5, and staff's open incidents at the top (refreshed with the table).
+    with django_assert_max_num_queries(6):
         client.get(reverse("home"), {"q": "Plant", "sort": "-since"})
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         client.get(reverse("home"), **HTMX_TABLE)
 
 
@@ -192,3 +193,32 @@ def test_staff_get_no_banner_and_a_healthy_customer_none_either(
         'id="reauth-banner"' not in client_for(support_user).get(reverse("home")).content.decode()
     )
     assert 'id="reauth-banner"' not in client_for(member_a).get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "params", [{"status": "bogus"}, {"system": "mainframe"}, {"sort": "nonsense"}, {"q": "a\x00"}]
+)
+def test_an_invalid_filter_shows_a_message_and_no_rows(client_for, support_user, customer_a,
+                                                       params):  # fmt: skip
+    ConnectionFactory(customer=customer_a, display_name="Listed only when valid")
+    client = client_for(support_user)
+    for headers in ({}, HTMX_TABLE):
+        body = client.get(reverse("home"), params, **headers).content.decode()
+        assert 'class="alert" role="alert"' in body
+        assert "Listed only when valid" not in body
+
+
+def test_suggestions_offer_only_the_readers_connections(
+    client_for, member_a, connection_a, connection_b
+):
+    client = client_for(member_a)
+    body = client.get(reverse("connection_suggestions"), {"connection": "production"}).content
+    assert connection_a.display_name.encode() in body
+    assert connection_b.display_name.encode() not in body
+    assert client.get(reverse("connection_suggestions")).content.strip() == b""
+
+
+def test_a_check_under_a_minute_ago_reads_just_now(client_for, support_user, customer_a):
+    ConnectionFactory(customer=customer_a, last_checked_at=timezone.now() - timedelta(seconds=20))
+    body = client_for(support_user).get(reverse("home")).content.decode()
+    assert "just now" in body and "0 minutes" not in body
