@@ -29,7 +29,7 @@ from mappings.governance import Governance
 from mappings.spec import EMPTY_SPEC
 from monitoring import reconnect_links
 from tests.factories import ApiTokenFactory, ConnectionFactory, new_token_plaintext
-from tests.monitoring.factories import ErrorLogFactory, IssueFactory
+from tests.monitoring.factories import ErrorLogFactory, IssueFactory, open_incident
 from tests.url_coverage import WALK_HEADER
 
 NUL = "a\x00b"
@@ -88,6 +88,7 @@ class World:
     link: object
     default_version: object
     totp_device: object
+    incident: object
 
 
 OWN_VALUES = {
@@ -106,6 +107,7 @@ OWN_VALUES = {
     "system": lambda w: w.connection.system,
     "default_version_id": lambda w: w.default_version.pk,
     "pk": lambda w: w.totp_device.pk,
+    "incident_id": lambda w: w.incident.pk,
     # Django's admin site.
     "app_label": lambda w: "monitoring",
     "object_id": lambda w: str(w.issue.pk),
@@ -217,6 +219,7 @@ def world(admin_user, customer_a, settings):
             "sandbox", "purchase_order", {}, Governance(), base_number=None, actor=_system()
         ),
         totp_device=TOTPDevice.objects.create(user=admin_user, name="walk", confirmed=False),
+        incident=open_incident(connection),
     )
     celery_app.conf.task_always_eager = False
 

@@ -13,7 +13,7 @@ from connections.actors import Actor
 from monitoring import reconnect_links
 from monitoring.models import ReconnectLink
 from tests.factories import ApiTokenFactory
-from tests.monitoring.factories import ErrorLogFactory, IssueFactory
+from tests.monitoring.factories import ErrorLogFactory, IssueFactory, open_incident
 
 # URLs anyone may reach without signing in (they authenticate by other means or not at all).
 PUBLIC_URL_NAMES = {"login", "logout"}
@@ -122,23 +122,8 @@ def world(customer_b, connection_b):
         issue_b=IssueFactory(connection=connection_b),
         error_b=ErrorLogFactory(connection=connection_b, request_id="req_borealis_secret"),
         link_b=reconnect_links.create(connection_b, actor=Actor.system()),
-        incident_b=incident_of(connection_b),
+        incident_b=open_incident(connection_b),
     )
-
-
-def incident_of(connection):
-    from django.utils import timezone
-
-    from monitoring.models import Incident
-
-    incident = Incident.objects.create(
-        scope=Incident.Scope.CUSTOMER,
-        customer=connection.customer,
-        outcome="upstream_error",
-        started_at=timezone.now(),
-    )
-    IssueFactory(connection=connection, incident=incident)
-    return incident
 
 
 def test_the_walk_finds_the_apps_urls():

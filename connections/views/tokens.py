@@ -16,7 +16,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from connections import tokens as token_actions
 from connections.actors import Actor
 from connections.forms import IssueTokenForm, RotateTokenForm, TokenFilterForm
 from connections.models import ApiToken, Connection, Customer, TokenStatus
+from connections.next_page import next_page
 from connections.permissions import admin_required, staff_required
 from connections.tenancy import get_scoped_or_404, scoped
 
@@ -199,12 +199,9 @@ def revoke_token(request, token_id: int):
 def back_to(request, token: ApiToken) -> str:
     """Where to return after acting on `token`: the page the action was started from (the
     token list keeps its filters), else the token's connection's tokens."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("connection_tokens", kwargs={"connection_id": token.connection_id})
+    return next_page(
+        request, reverse("connection_tokens", kwargs={"connection_id": token.connection_id})
+    )
 
 
 @sensitive_variables("issued")

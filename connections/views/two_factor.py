@@ -9,13 +9,13 @@ import segno
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import two_factor
 from connections.actors import Actor
 from connections.forms import SecondFactorForm
+from connections.next_page import next_page
 from connections.permissions import staff_required
 
 LOCKED_TEMPLATE = "registration/locked_out.html"
@@ -126,9 +126,4 @@ def two_factor_recovery_codes(request):
 
 
 def safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return "/"
+    return next_page(request, "/")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from connections.actors import Actor
+from connections.next_page import next_page
 from connections.permissions import staff_required
 from connections.tenancy import get_scoped_or_404, scoped
 from monitoring import issue_queue, issues
@@ -78,12 +79,9 @@ def _answer(request, issue: Issue, *, error: str = "", success: str = "", **form
         messages.error(request, error)
     elif success:
         messages.success(request, success)
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)  # a path, never a view name to reverse
-    return redirect("issue_detail", issue_id=issue.pk)
+    return HttpResponseRedirect(
+        next_page(request, reverse("issue_detail", kwargs={"issue_id": issue.pk}))
+    )
 
 
 def _act(request, issue_id: int, action, success: str):
@@ -188,10 +186,7 @@ def issue_bulk(request):
             until=form.cleaned_data.get("until"),
         )
         (messages.warning if result.skipped else messages.success)(request, result.message)
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("issue_list")
+    return HttpResponseRedirect(next_page(request, reverse("issue_list")))
 
 
 def _first_error(form) -> str:

@@ -55,11 +55,11 @@ def test_a_rate_limited_only_connection_is_not_drawn_as_100_percent_ok(
     connection = linked_connection(customer=customer_a, fault=Fault.RATE_LIMITED)
     type(connection).objects.filter(pk=connection.pk).update(health_status=HealthStatus.UNKNOWN)
     poller.poll_one(connection.pk)
-    poller.poll_one(connection.pk)
+    poller.poll_one(connection.pk)  # within Retry-After: answered without calling the upstream
     page = sign_in(support_user.username)
     page.goto(f"{live_server.url}/connections/{connection.pk}/")
     strips = page.locator(".strips")
-    expect(strips).to_contain_text("no conclusive check: 2 rate limited, health unknown")
+    expect(strips).to_contain_text("no conclusive check: 1 rate limited, health unknown")
     expect(strips).not_to_contain_text("100")
     expect(page.locator(".strips rect.bar-healthy")).to_have_count(0)
     expect(page.locator(".strips rect.bar-rate_limited")).to_have_count(2)  # its hour, its day

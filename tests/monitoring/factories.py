@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from health.vocabulary import HealthStatus, Outcome
 from monitoring import issues
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Issue, Source
+from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Incident, Issue, Source
 from tests.factories import ConnectionFactory
 
 
@@ -87,3 +87,15 @@ def make_errors(connection, count, *, same_moment=False):
         )
         for index in range(count)
     ]
+
+
+def open_incident(connection):
+    """An incident of `connection`'s customer with one member issue, on the connection."""
+    incident = Incident.objects.create(
+        scope=Incident.Scope.CUSTOMER,
+        customer=connection.customer,
+        outcome="upstream_error",
+        started_at=timezone.now(),
+    )
+    IssueFactory(connection=connection, incident=incident)
+    return incident

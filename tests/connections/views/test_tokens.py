@@ -322,7 +322,7 @@ def test_an_already_revoked_tokens_pages_say_so_and_change_nothing(
     page = client_.get(reverse("revoke_token", args=[token.pk])).content.decode()
     assert f"Token …{token.last4} is already revoked" in page
     assert f"by {admin_user.username}" in page
-    assert "<form" not in page.split("<main>")[1]
+    assert "<form" not in page.split("<main")[1]
     again = client_.post(reverse("revoke_token", args=[token.pk]))
     assert again.status_code == 409
     rotate = client_.get(reverse("rotate_token", args=[token.pk])).content.decode()

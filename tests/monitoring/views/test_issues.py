@@ -172,14 +172,14 @@ def test_the_queue_counts_and_filters_by_customer_system_state_and_assignee(
 @pytest.mark.parametrize(
     "params",
     [{"state": "everything"}, {"customer": "nobody-here"}, {"assignee": "ghost"},
-     {"system": "mainframe"}, {"sort": "random"}, {"customer": "a\x00b"}],
+     {"system": "mainframe"}, {"sort": "random"}],
 )  # fmt: skip
 def test_an_invalid_filter_shows_a_message_and_no_rows(client_for, support_user, queue, params):
     response = client_for(support_user).get(reverse("issue_list"), params)
     body = response.content.decode()
     assert response.status_code == 200
     assert 'id="filter-errors"' in body
-    assert "Select a valid choice" in body or "Null characters are not allowed" in body
+    assert "Select a valid choice" in body
     assert issue_ids(body) == set()
 
 
@@ -250,7 +250,7 @@ def test_bulk_acknowledge_assign_and_mute(client_for, support_user, queue, conne
     assert "Choose how long to mute it" in refused.content.decode()
     client.post(reverse("issue_bulk"), {**ticked, "action": "mute", "preset": "1h"})
     assert Issue.objects.filter(muted_until__isnull=False).count() == 2
-    none = client.post(reverse("issue_bulk"), {"action": "acknowledge", "issue": ["x\x00"]},
+    none = client.post(reverse("issue_bulk"), {"action": "acknowledge", "issue": ["x"]},
                        follow=True)  # fmt: skip
     assert "Tick at least one issue first." in none.content.decode()
 
