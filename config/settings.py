@@ -236,7 +236,12 @@ UNIFIED_API_TIMEOUT_SECONDS = env.float("UNIFIED_API_TIMEOUT_SECONDS", default=1
 POLL_BATCH_SIZE = env.int("POLL_BATCH_SIZE", default=1000)
 POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=100)
 HEALTH_ERROR_AFTER_FAILURES = env.int("HEALTH_ERROR_AFTER_FAILURES", default=3)
-HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=14)
+# History at scale (issue 17): raw checks are kept two days, their hourly and daily rollups (what
+# strips and charts draw) ninety; on PostgreSQL both live in time partitions created this many days
+# ahead and dropped whole once past retention.
+HEALTH_CHECK_RETENTION_HOURS = env.int("HEALTH_CHECK_RETENTION_HOURS", default=48)
+ROLLUP_RETENTION_DAYS = env.int("ROLLUP_RETENTION_DAYS", default=90)
+HISTORY_PARTITIONS_AHEAD_DAYS = env.int("HISTORY_PARTITIONS_AHEAD_DAYS", default=7)
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 NOTIFY_ERROR_AFTER_MINUTES = env.int("NOTIFY_ERROR_AFTER_MINUTES", default=30)
@@ -253,6 +258,10 @@ CELERY_BEAT_SCHEDULE.update(
         },
         "monitoring-prune-history": {
             "task": "monitoring.tasks.prune_history",
+            "schedule": 3600.0,
+        },
+        "monitoring-create-partitions": {
+            "task": "monitoring.tasks.create_partitions",
             "schedule": 3600.0,
         },
     }

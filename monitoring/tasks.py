@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import beat_init
 from django.db import DatabaseError
 
-from monitoring import notifications, poller, retention, webhooks
+from monitoring import notifications, partitions, poller, retention, webhooks
 from monitoring.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,11 @@ def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) ->
 
 @beat_init.connect
 def sweep_when_beat_starts(sender=None, **kwargs) -> None:
-    """Poll at start-up rather than one interval later: a fresh `make run` shows real health."""
+    """Poll at start-up rather than one interval later: a fresh `make run` shows real health.
+
+    Partitions are made first, in case the worker was down for longer than they reach ahead.
+    """
+    create_partitions.delay()
     plan_sweep.delay()
 
 
@@ -106,3 +110,9 @@ def notify_lasting_errors() -> int:
 @shared_task
 def prune_history() -> dict[str, int]:
     return retention.prune_history()
+
+
+@shared_task
+def create_partitions() -> list[str]:
+    """Beat, hourly: history partitions for the days ahead (PostgreSQL; nothing elsewhere)."""
+    return partitions.create_ahead()

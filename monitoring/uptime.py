@@ -1,8 +1,9 @@
 """Uptime strips: one bar per hour (last 24 h) or per day (last 30 days), coloured by the worst
-status the connection was left in during that bar, from one grouped query over its checks.
+status the connection was left in during that bar, from its rollups (`monitoring.rollups`): one
+indexed query per strip, never the raw checks.
 
-Health checks are kept HEALTH_CHECK_RETENTION_DAYS (14 by default), status changes for good: a bar
-with no checks left takes its colour from the status changes instead, and says so on hover.
+Rollups are kept ROLLUP_RETENTION_DAYS (90 by default), status changes for good: a day with no
+rollup takes its colour from the status changes instead, and says so on hover.
 
 Drawn server-side as SVG: no chart library, nothing to load, and the hover text is a <title>.
 """
@@ -10,16 +11,14 @@ Drawn server-side as SVG: no chart library, nothing to load, and the hover text 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
-from django.db.models.functions import Trunc
 from django.utils import timezone
 
-from health.vocabulary import SEVERITY, HealthStatus, Outcome, severity_rank
-from monitoring.models import ConnectionEvent, HealthCheck
+from health.vocabulary import SEVERITY, HealthStatus
+from monitoring import rollups
+from monitoring.models import ConnectionEvent
 
-WORST_BY_RANK = {rank: status for status, rank in SEVERITY.items() if status != "unknown"}
 BAR_WIDTH, BAR_GAP, HEIGHT = 10, 2, 28
 
 
@@ -31,6 +30,7 @@ class Bar:
     worst: str  # a HealthStatus, or "none" when nothing is known
     x: int
     from_events: bool = False
+    bucket: rollups.Bucket | None = None  # the counts per outcome behind the bar
 
     @property
     def label(self) -> str:
@@ -68,39 +68,31 @@ def strip(connection, unit: str, count: int, *, now: datetime | None = None) -> 
     """The last `count` hours or days of `connection`, oldest bar first."""
     now = now or timezone.now()
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    end = _floor(now, unit) + step
-    start = end - step * count
-    rows = (
-        HealthCheck.objects.filter(connection=connection, checked_at__gte=start)
-        .annotate(bucket=Trunc("checked_at", unit, tzinfo=UTC))
-        .order_by()
-        .values("bucket")
-        .annotate(
-            checks=Count("id"),
-            failures=Count("id", filter=~Q(outcome__in=[Outcome.OK, Outcome.RATE_LIMITED])),
-            worst=Max(severity_rank("status_after")),
-        )
-    )
-    by_bucket = {_floor(row["bucket"], unit): row for row in rows}
-    starts = [start + step * index for index in range(count)]
-    unchecked = [bucket for bucket in starts if bucket not in by_bucket]
+    buckets = rollups.connection_buckets(connection, unit, count, now=now)
+    unchecked = [bucket.start for bucket in buckets if not bucket.checks]
     from_events = worst_from_events(connection, unchecked, step) if unit == "day" else {}
     bars = []
-    for index, bucket in enumerate(starts):
-        row = by_bucket.get(bucket)
-        derived = from_events.get(bucket, "none")
+    for index, bucket in enumerate(buckets):
+        derived = from_events.get(bucket.start, "none")
         bars.append(
             Bar(
-                start=bucket,
-                checks=row["checks"] if row else 0,
-                failures=row["failures"] if row else 0,
-                worst=WORST_BY_RANK[row["worst"]] if row else derived,
+                start=bucket.start,
+                checks=bucket.checks,
+                failures=bucket.failures,
+                worst=_drawn(bucket.worst) if bucket.checks else derived,
                 x=index * (BAR_WIDTH + BAR_GAP),
-                from_events=row is None and derived != "none",
+                from_events=not bucket.checks and derived != "none",
+                bucket=bucket,
             )
         )
     title = "Last 24 hours" if unit == "hour" else f"Last {count} days"
     return Strip(title=title, unit=unit, bars=bars)
+
+
+def _drawn(worst: str) -> str:
+    """The strip draws a bar seen only as unknown as healthy, as it always has; the bar's
+    `bucket` keeps the unknown (and the rate-limited count) for a drawing that tells them apart."""
+    return HealthStatus.HEALTHY if worst == HealthStatus.UNKNOWN else worst
 
 
 def worst_from_events(connection, buckets: list[datetime], step: timedelta) -> dict:
@@ -144,8 +136,3 @@ def worst_from_events(connection, buckets: list[datetime], step: timedelta) -> d
         if known:
             worst[bucket] = max(known, key=lambda s: SEVERITY[s])
     return worst
-
-
-def _floor(moment: datetime, unit: str) -> datetime:
-    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0) if unit == "day" else moment

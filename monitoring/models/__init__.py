@@ -5,13 +5,17 @@ from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckR
 from monitoring.models.issues import Issue, IssueNote, IssueState
 from monitoring.models.notifications import Notification
 from monitoring.models.polling import PollSchedule, Sweep, SweepLock
+from monitoring.models.rollups import DailyRollup, FleetDailyRollup, HourlyRollup
 from monitoring.models.webhooks import WebhookEvent
 
 __all__ = [
     "ConnectionEvent",
+    "DailyRollup",
     "ErrorLog",
+    "FleetDailyRollup",
     "HealthCheck",
     "HealthCheckRow",
+    "HourlyRollup",
     "Issue",
     "IssueNote",
     "IssueState",

@@ -80,12 +80,20 @@ class HealthCheckRow(NamedTuple):
 
 
 class HealthCheck(models.Model):
-    """One poll of one connection: what came back and the health it left the connection in."""
+    """One poll of one connection: what came back and the health it left the connection in.
 
+    Kept HEALTH_CHECK_RETENTION_HOURS; what pages draw over longer spans comes from the rollups
+    (`monitoring.models.rollups`). On PostgreSQL the table is partitioned by day on `checked_at`
+    (`monitoring.partitions`): the unique (sweep, connection) pair is then enforced within each
+    day's partition, and a redelivered batch is kept out by `transitions.record`'s row locks.
+    """
+
+    # Indexed by the (connection, -checked_at) index below, which also serves this foreign key.
     connection = models.ForeignKey(
-        Connection, on_delete=models.CASCADE, related_name="health_checks"
+        Connection, on_delete=models.CASCADE, related_name="health_checks", db_index=False
     )
-    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The partition key on PostgreSQL: a range of days is a range of partitions, no index needed.
+    checked_at = models.DateTimeField(default=timezone.now)
     sweep_id = models.UUIDField(null=True, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.POLL)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)

@@ -16,7 +16,8 @@ from tests.factories import ConnectionFactory
 from tests.monitoring.factories import (
     ConnectionEventFactory,
     ErrorLogFactory,
-    HealthCheckFactory,
+    check_row,
+    write_checks,
 )
 
 HTMX_TABLE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "connection-table"}
@@ -177,17 +178,19 @@ def test_member_overview_queries_stay_constant(
 
 def make_history(connection):
     now = timezone.now()
-    for minutes in range(0, 180, 10):
-        HealthCheckFactory(connection=connection, checked_at=now - timedelta(minutes=minutes))
-    HealthCheckFactory(
-        connection=connection,
-        checked_at=now - timedelta(hours=3, minutes=5),
-        outcome=Outcome.UPSTREAM_ERROR,
-        status_after=HealthStatus.ERROR,
-        http_status=500,
-        error_code="INTERNAL_ERROR",
+    rows = [check_row(connection, now - timedelta(minutes=m)) for m in range(0, 180, 10)]
+    rows.append(
+        check_row(
+            connection,
+            now - timedelta(hours=3, minutes=5),
+            outcome=Outcome.UPSTREAM_ERROR,
+            status_after=HealthStatus.ERROR,
+            http_status=500,
+            error_code="INTERNAL_ERROR",
+        )
     )
-    HealthCheckFactory(connection=connection, checked_at=now - timedelta(days=3))
+    rows.append(check_row(connection, now - timedelta(days=3)))
+    write_checks(rows)
     ConnectionEventFactory(connection=connection, created_at=now - timedelta(hours=3, minutes=5))
     ConnectionEventFactory(
         connection=connection,
@@ -353,9 +356,9 @@ def test_days_past_check_retention_take_their_colour_from_status_changes(
     ConnectionEventFactory(connection=connection, from_status=HealthStatus.DISCONNECTED,
                            to_status=HealthStatus.HEALTHY,
                            created_at=datetime(2026, 6, 8, 9, tzinfo=UTC))  # fmt: skip
-    HealthCheckFactory(connection=connection, checked_at=datetime(2026, 6, 6, 8, tzinfo=UTC),
-                       outcome=Outcome.UPSTREAM_ERROR,
-                       status_after=HealthStatus.ERROR)  # fmt: skip
+    write_checks([check_row(connection, datetime(2026, 6, 6, 8, tzinfo=UTC),
+                            outcome=Outcome.UPSTREAM_ERROR,
+                            status_after=HealthStatus.ERROR)])  # fmt: skip
     body = (
         client_for(support_user)
         .get(reverse("connection_detail", args=[connection.pk]))
