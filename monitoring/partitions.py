@@ -202,36 +202,59 @@ def _add_local_keys(cursor, table: PartitionedTable, name: str) -> None:
         )
 
 
-def create(table: PartitionedTable, start: date | datetime) -> str:
-    """Create the partition starting at `start`, with any rows the default holds for its range.
+Fill = Callable[[object, str, date | datetime, date | datetime], None]
 
-    Built as a table of its own and then attached: ATTACH takes a lock that lets reads and writes
-    of the parent go on, where CREATE TABLE ... PARTITION OF would stop them.
+
+def create(table: PartitionedTable, start: date | datetime, fill: Fill | None = None) -> str:
+    """Create the partition starting at `start`, with any rows the default holds for its range
+    (or, for a bulk load, the rows `fill(cursor, name, start, end)` inserts).
+
+    Built as a table of its own, filled, given its keys and then attached: ATTACH takes a lock
+    that lets reads and writes of the parent go on, where CREATE TABLE ... PARTITION OF would
+    stop them; keys built after the rows are one sort instead of a row-by-row insertion.
     """
     quote = connection.ops.quote_name
     end = table.following(start)
     name = table.partition_name(start)
-    parent, default, key = quote(table.name), quote(table.default_name), quote(table.key)
 
     def work(cursor) -> None:
         cursor.execute(
-            f"CREATE TABLE {quote(name)} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-            "INCLUDING STORAGE)"
+            f"CREATE TABLE {quote(name)} (LIKE {quote(table.name)} INCLUDING DEFAULTS "
+            "INCLUDING CONSTRAINTS INCLUDING STORAGE)"
         )
+        (fill or _move_from_default(table))(cursor, name, start, end)
         _add_local_keys(cursor, table, name)
-        if any(p.is_default for p in partitions(table)):
-            cursor.execute(
-                f"WITH moved AS (DELETE FROM {default} WHERE {key} >= %s AND {key} < %s "  # noqa: S608 - our tables; values are parameters
-                f"RETURNING *) INSERT INTO {quote(name)} SELECT * FROM moved",
-                [start, end],
-            )
         cursor.execute(
-            f"ALTER TABLE {parent} ATTACH PARTITION {quote(name)} "
+            f"ALTER TABLE {quote(table.name)} ATTACH PARTITION {quote(name)} "
             f"FOR VALUES FROM ({_literal(start)}) TO ({_literal(end)})"
         )
 
     _run_with_lock_retries(work, f"create {name}")
     return name
+
+
+def _move_from_default(table: PartitionedTable) -> Fill:
+    def move(cursor, name: str, start, end) -> None:
+        if not any(p.is_default for p in partitions(table)):
+            return
+        quote = connection.ops.quote_name
+        default, key = quote(table.default_name), quote(table.key)
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {default} WHERE {key} >= %s AND {key} < %s "  # noqa: S608 - our tables; values are parameters
+            f"RETURNING *) INSERT INTO {quote(name)} SELECT * FROM moved",
+            [start, end],
+        )
+
+    return move
+
+
+def drop(partition: Partition) -> None:
+    """Drop one partition: its rows go with its files, whatever their number."""
+    quote = connection.ops.quote_name
+    _run_with_lock_retries(
+        lambda cursor: cursor.execute(f"DROP TABLE {quote(partition.name)}"),
+        f"drop {partition.name}",
+    )
 
 
 def create_default(table: PartitionedTable) -> None:
@@ -286,10 +309,7 @@ def drop_expired(now: datetime | None = None) -> dict[str, int]:
         cutoff = table.cutoff(now)
         expired = [p for p in partitions(table) if not p.is_default and p.end and p.end <= cutoff]
         for partition in expired:
-            _run_with_lock_retries(
-                lambda cursor, name=partition.name: cursor.execute(f"DROP TABLE {quote(name)}"),
-                f"drop {partition.name}",
-            )
+            drop(partition)
         dropped[table.name] = len(expired)
         with connection.cursor() as cursor:
             cursor.execute(
