@@ -126,6 +126,8 @@ def enabled() -> bool:
 
 
 def is_partitioned(table: PartitionedTable) -> bool:
+    if not enabled():
+        return False
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [table.name]

@@ -13,7 +13,7 @@ import pytest
 from tests.live_services import ROOT
 
 
-@pytest.mark.parametrize("name", ["dashboard", "mappings", "polling"])
+@pytest.mark.parametrize("name", ["dashboard", "mappings", "polling", "steady"])
 def test_the_benchmark_runs_and_prints_its_figures(name, tmp_path):
     environment = {
         **os.environ,
@@ -32,6 +32,11 @@ def test_the_benchmark_runs_and_prints_its_figures(name, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"== {name}" in result.stdout
-    assert {"dashboard": "request-id lookup", "mappings": "ratio", "polling": "polls/s"}[
-        name
-    ] in result.stdout
+    assert {
+        "dashboard": "request-id lookup",
+        "mappings": "ratio",
+        "polling": "polls/s",
+        "steady": "sweep write per batch",
+    }[name] in result.stdout
+    if name in ("dashboard", "steady"):
+        assert "targets: " in result.stdout

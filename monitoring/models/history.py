@@ -59,7 +59,12 @@ class HealthCheckQuerySet(TenantQuerySet):
             quote(self.model._meta.get_field(name).column) for name in HealthCheckRow._fields
         )
         sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
-        with database.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        # Django's error classes, as for any query: a task retries on DatabaseError.
+        with (
+            database.wrap_database_errors,
+            database.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
