@@ -82,17 +82,19 @@ def load_partition(table, start, columns: str, fill_sql: str, params: dict) -> N
 
 
 def seed_history(sizes: dict, now: datetime) -> None:
-    """Raw checks for the last `raw_hours`, hourly rollups (and from them daily and fleet ones)
+    """Raw checks for the last `raw_hours`, hourly rollups (and from them daily, customer and
+    system ones)
     for `rollup_days`, `errors` error log rows over the same days, a status change per unhealthy
     connection."""
     from connections.models import Connection
     from monitoring import partitions
     from monitoring.models import (
         ConnectionEvent,
+        CustomerDailyRollup,
         DailyRollup,
-        FleetDailyRollup,
         HealthCheck,
         HourlyRollup,
+        SystemDailyRollup,
     )
 
     fleet = Connection._meta.db_table
@@ -169,7 +171,11 @@ def seed_history(sizes: dict, now: datetime) -> None:
     counts = ["checks", "ok", "reauth", "permission", "rate_limited", "upstream_error",
               "unreachable", "protocol_error", "disconnected", "no_token"]  # fmt: skip
     with connection.cursor() as cursor:
-        for table in (partitions.DAILY_ROLLUPS, partitions.FLEET_ROLLUPS):
+        for table in (
+            partitions.DAILY_ROLLUPS,
+            partitions.CUSTOMER_ROLLUPS,
+            partitions.SYSTEM_ROLLUPS,
+        ):
             partitions.ensure(table, rollup_start, now)
         cursor.execute(
             f"""INSERT INTO {daily} (connection_id, bucket, {", ".join(counts)}, worst,
@@ -180,7 +186,7 @@ def seed_history(sizes: dict, now: datetime) -> None:
                 FROM {hourly} GROUP BY 1, 2"""
         )
         cursor.execute(
-            f"""INSERT INTO {FleetDailyRollup._meta.db_table}
+            f"""INSERT INTO {CustomerDailyRollup._meta.db_table}
                     (day, customer_id, system, outcome, error_code, checks)
                 SELECT (d.bucket AT TIME ZONE 'UTC')::date, c.customer_id, c.system, v.outcome,
                        v.code, sum(v.n)
@@ -194,6 +200,12 @@ def seed_history(sizes: dict, now: datetime) -> None:
                     ('disconnected', 'CONNECTION_DISCONNECTED', d.disconnected),
                     ('rate_limited', 'RATE_LIMIT_EXCEEDED', d.rate_limited)) v(outcome, code, n)
                 WHERE v.n > 0 GROUP BY 1, 2, 3, 4, 5"""
+        )
+        cursor.execute(
+            f"""INSERT INTO {SystemDailyRollup._meta.db_table}
+                    (day, system, outcome, error_code, checks)
+                SELECT day, system, outcome, error_code, sum(checks)
+                FROM {CustomerDailyRollup._meta.db_table} GROUP BY 1, 2, 3, 4"""
         )
 
     # `errors` rows evenly over the days, round-robin over connections and error codes.
@@ -240,9 +252,9 @@ def seed_history(sizes: dict, now: datetime) -> None:
                        'poll'
                 FROM {fleet} WHERE health_status NOT IN ('healthy', 'unknown')"""
         )
-        for model in (HealthCheck, HourlyRollup, DailyRollup, FleetDailyRollup, ConnectionEvent):
+        for model in (HealthCheck, HourlyRollup, DailyRollup, CustomerDailyRollup, ConnectionEvent):
             cursor.execute(f"ANALYZE {model._meta.db_table}")
-        cursor.execute("ANALYZE monitoring_errorlog")
+        cursor.execute(f"ANALYZE monitoring_errorlog, {SystemDailyRollup._meta.db_table}")
 
 
 def seed_fleet_orm(sizes: dict) -> None:

@@ -118,17 +118,18 @@ def clear_history() -> None:
     """What the write measurement before seeding left behind, so the seeded days load whole."""
     from monitoring.models import (
         ConnectionEvent,
+        CustomerDailyRollup,
         DailyRollup,
         ErrorLog,
-        FleetDailyRollup,
         HealthCheck,
         HourlyRollup,
         Issue,
         Notification,
+        SystemDailyRollup,
     )
 
     models = [Notification, Issue, ConnectionEvent, HealthCheck, ErrorLog]
-    models += [HourlyRollup, DailyRollup, FleetDailyRollup]
+    models += [HourlyRollup, DailyRollup, CustomerDailyRollup, SystemDailyRollup]
     if connection.vendor == "postgresql":
         tables = ", ".join(model._meta.db_table for model in models)
         with connection.cursor() as cursor:
@@ -238,10 +239,12 @@ def measure_pages(sizes: dict) -> list[str]:
     }
     misses = [miss for label, url in pages.items() if (miss := measure_page(client, label, url))]
     charts = {
-        "chart: failures per day by system": lambda: rollups.failures_per_day_by_system(user),
-        "chart: failures per day by customer": lambda: rollups.failures_per_day_by_customer(user),
-        "chart: top error codes": lambda: rollups.top_error_codes(user),
-        "chart: one customer's days by system": lambda: rollups.failures_per_day_by_system(
+        "chart: fleet failures per day by system": lambda: rollups.failures_per_day_by_system(user),
+        "chart: fleet top error codes": lambda: rollups.top_error_codes(user),
+        "chart: a customer's failures per day by system": lambda: (
+            rollups.failures_per_day_by_system(user, customer=rng.choice(customers))
+        ),
+        "chart: a customer's top error codes": lambda: rollups.top_error_codes(
             user, customer=rng.choice(customers)
         ),
         "chart: one connection's 30 days": lambda: rollups.connection_buckets(
@@ -305,34 +308,40 @@ def measure_overview_at(total: int) -> list[str]:
 
 
 def drop_one_day(now: datetime) -> float:
-    """Seconds to drop one whole day of history: the fullest day of raw checks, and the error
-    log's and hourly rollups' partitions of that day (elsewhere: DELETE of that day's rows)."""
+    """Seconds to drop one whole day of history: yesterday's raw checks (a full day) and hourly
+    rollups, partitions of a day each (elsewhere: DELETE of that day's rows). The error log's
+    partitions hold a week: dropping its oldest is timed on a line of its own."""
     from monitoring import partitions
-    from monitoring.models import ErrorLog, HealthCheck, HourlyRollup
+    from monitoring.models import HealthCheck, HourlyRollup
 
     day = partitions.HEALTH_CHECKS.floor(now - timedelta(days=1))
     if not partitions.enabled():
         started = time.perf_counter()
         next_day = day + timedelta(days=1)
         HealthCheck.objects.filter(checked_at__gte=day, checked_at__lt=next_day).delete()
-        ErrorLog.objects.filter(created_at__gte=day, created_at__lt=next_day).delete()
         HourlyRollup.objects.filter(bucket__gte=day, bucket__lt=next_day).delete()
         seconds = time.perf_counter() - started
         print(f"drop one day of history (DELETE, {connection.vendor}): {seconds:.3f} s")
         return seconds
-    parts = []
-    for table in (partitions.HEALTH_CHECKS, partitions.ERROR_LOG, partitions.HOURLY_ROLLUPS):
-        parts += [(table, p) for p in partitions.partitions(table) if p.start == day]
     timings = []
-    for table, partition in parts:
-        rows = _estimated_rows(partition.name)
-        started = time.perf_counter()
-        partitions.drop(partition)
-        timings.append((table.name, rows, time.perf_counter() - started))
+    for table in (partitions.HEALTH_CHECKS, partitions.HOURLY_ROLLUPS):
+        timings += [_timed_drop(table, p) for p in partitions.partitions(table) if p.start == day]
     seconds = sum(t for _, _, t in timings)
     detail = ", ".join(f"{name} {rows:,} rows {t * 1000:.0f} ms" for name, rows, t in timings)
     print(f"drop one day of history ({day:%Y-%m-%d}): {seconds:.3f} s  ({detail})", flush=True)
+    oldest = partitions.partitions(partitions.ERROR_LOG)[0]
+    name, rows, week = _timed_drop(partitions.ERROR_LOG, oldest)
+    print(f"drop the oldest week of the error log: {week:.3f} s  ({name} {rows:,} rows)")
     return seconds
+
+
+def _timed_drop(table, partition) -> tuple[str, int, float]:
+    from monitoring import partitions
+
+    rows = _estimated_rows(partition.name)
+    started = time.perf_counter()
+    partitions.drop(partition)
+    return table.name, rows, time.perf_counter() - started
 
 
 def _estimated_rows(table: str) -> int:
@@ -350,14 +359,16 @@ def storage_per_connection_day(sizes: dict) -> list[tuple[str, float, float]]:
         partitions.ERROR_LOG.name: sizes["rollup_days"],
         partitions.HOURLY_ROLLUPS.name: sizes["rollup_days"],
         partitions.DAILY_ROLLUPS.name: sizes["rollup_days"],
-        partitions.FLEET_ROLLUPS.name: sizes["rollup_days"],
+        partitions.CUSTOMER_ROLLUPS.name: sizes["rollup_days"],
+        partitions.SYSTEM_ROLLUPS.name: sizes["rollup_days"],
     }
     kept_days = {
         partitions.HEALTH_CHECKS.name: settings.HEALTH_CHECK_RETENTION_HOURS / 24,
         partitions.ERROR_LOG.name: settings.ERROR_LOG_RETENTION_DAYS,
         partitions.HOURLY_ROLLUPS.name: settings.ROLLUP_RETENTION_DAYS,
         partitions.DAILY_ROLLUPS.name: settings.ROLLUP_RETENTION_DAYS,
-        partitions.FLEET_ROLLUPS.name: settings.ROLLUP_RETENTION_DAYS,
+        partitions.CUSTOMER_ROLLUPS.name: settings.ROLLUP_RETENTION_DAYS,
+        partitions.SYSTEM_ROLLUPS.name: settings.ROLLUP_RETENTION_DAYS,
     }
     rows = []
     with connection.cursor() as cursor:

@@ -1,11 +1,11 @@
 """Time partitions of the history tables on PostgreSQL (declarative partitioning).
 
-Raw checks, the error log and the rollups are each split by ranges of their time column, a day or
-a month per partition. A beat task creates partitions ahead of time (`create_ahead`); retention
-drops whole partitions once past their retention (`drop_expired`): a catalog change, where a
-DELETE of a day of checks would rewrite and vacuum millions of rows. A DEFAULT partition takes
-rows outside every range (a clock far off, a test travelling in time), so a write never fails for
-want of a partition; creating a partition first moves its rows out of the default.
+Raw checks, the error log and the rollups are each split by ranges of their time column, a day,
+a week or a month per partition. A beat task creates partitions ahead of time (`create_ahead`);
+retention drops whole partitions once past their retention (`drop_expired`): a catalog change,
+where a DELETE of a day of checks would rewrite and vacuum millions of rows. A DEFAULT partition
+takes rows outside every range (a clock far off, a test travelling in time), so a write never
+fails for want of a partition; creating a partition first moves its rows out of the default.
 
 Unique constraints of a partitioned table must include the partition key, so each partition
 carries its own primary key on `id`, and raw checks their own unique (sweep, connection) index.
@@ -36,7 +36,7 @@ LOCK_NOT_AVAILABLE = "55P03"
 class PartitionedTable:
     name: str
     key: str
-    span: str  # "day" or "month"
+    span: str  # "day", "week" (from Monday) or "month"
     retention: Callable[[], timedelta]
     keyed_by_date: bool = False
     # Each partition's own primary key and unique indexes (they do not include the key).
@@ -48,11 +48,13 @@ class PartitionedTable:
         day = moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
         if self.span == "month":
             day = day.replace(day=1)
+        elif self.span == "week":
+            day -= timedelta(days=day.weekday())
         return day if self.keyed_by_date else datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     def following(self, start: date | datetime) -> date | datetime:
-        if self.span == "day":
-            return start + timedelta(days=1)
+        if self.span in ("day", "week"):
+            return start + timedelta(days=1 if self.span == "day" else 7)
         year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
         return start.replace(year=year, month=month, day=1)
 
@@ -89,10 +91,12 @@ HEALTH_CHECKS = PartitionedTable(
     local_primary_key=("id",),
     local_unique=(("sweep_id", "connection_id"),),
 )
+# A week per partition: the error log is read without a time bound (a request id, a
+# connection's latest errors) and a query plans every partition it cannot rule out.
 ERROR_LOG = PartitionedTable(
     "monitoring_errorlog",
     "created_at",
-    "day",
+    "week",
     _days("ERROR_LOG_RETENTION_DAYS"),
     local_primary_key=("id",),
 )
@@ -102,10 +106,13 @@ HOURLY_ROLLUPS = PartitionedTable(
 DAILY_ROLLUPS = PartitionedTable(
     "monitoring_dailyrollup", "bucket", "month", _days("ROLLUP_RETENTION_DAYS")
 )
-FLEET_ROLLUPS = PartitionedTable(
-    "monitoring_fleetdailyrollup", "day", "month", _days("ROLLUP_RETENTION_DAYS"), True
+CUSTOMER_ROLLUPS = PartitionedTable(
+    "monitoring_customerdailyrollup", "day", "month", _days("ROLLUP_RETENTION_DAYS"), True
 )
-TABLES = (HEALTH_CHECKS, ERROR_LOG, HOURLY_ROLLUPS, DAILY_ROLLUPS, FLEET_ROLLUPS)
+SYSTEM_ROLLUPS = PartitionedTable(
+    "monitoring_systemdailyrollup", "day", "month", _days("ROLLUP_RETENTION_DAYS"), True
+)
+TABLES = (HEALTH_CHECKS, ERROR_LOG, HOURLY_ROLLUPS, DAILY_ROLLUPS, CUSTOMER_ROLLUPS, SYSTEM_ROLLUPS)
 
 
 @dataclass(frozen=True)

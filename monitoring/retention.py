@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from monitoring import partitions
 from monitoring.models import (
+    CustomerDailyRollup,
     DailyRollup,
     ErrorLog,
-    FleetDailyRollup,
     HealthCheck,
     HourlyRollup,
     Sweep,
+    SystemDailyRollup,
     WebhookEvent,
 )
 
@@ -65,7 +66,10 @@ def prune_history(now: datetime | None = None) -> dict[str, int]:
         "daily_rollups": _delete_in_chunks(
             DailyRollup.objects.filter(bucket__lt=rollups_cutoff - timedelta(days=1))
         ),
-        "fleet_rollups": _delete_in_chunks(
-            FleetDailyRollup.objects.filter(day__lt=rollups_cutoff.date() - timedelta(days=1))
+        "customer_rollups": _delete_in_chunks(
+            CustomerDailyRollup.objects.filter(day__lt=rollups_cutoff.date() - timedelta(days=1))
+        ),
+        "system_rollups": _delete_in_chunks(
+            SystemDailyRollup.objects.filter(day__lt=rollups_cutoff.date() - timedelta(days=1))
         ),
     }

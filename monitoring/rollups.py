@@ -1,9 +1,10 @@
 """Rollups: how checks are counted into them, and the queries pages draw history from.
 
 `add()` runs inside `transitions.record`'s transaction, in the same write as the checks: counted
-in Python per (connection, hour), (connection, day) and (day, customer, system, outcome, error
-code), then upserted in one statement on PostgreSQL. Kept in the write rather than by a periodic
-job so a strip is exact the moment a check lands, with no watermark to lose a late batch by.
+in Python per (connection, hour), (connection, day), (day, customer, system, outcome, error code)
+and (day, system, outcome, error code), then upserted in one statement on PostgreSQL. Kept in the
+write rather than by a periodic job so a strip is exact the moment a check lands, with no
+watermark to lose a late batch by.
 
 Strips, charts and the per-customer health page read only what this module's query functions
 return; none of them touches the raw checks.
@@ -22,7 +23,13 @@ from django.utils import timezone
 
 from connections.tenancy import scoped
 from health.vocabulary import Outcome
-from monitoring.models import DailyRollup, FleetDailyRollup, HealthCheckRow, HourlyRollup
+from monitoring.models import (
+    CustomerDailyRollup,
+    DailyRollup,
+    HealthCheckRow,
+    HourlyRollup,
+    SystemDailyRollup,
+)
 from monitoring.models.rollups import OUTCOME_COLUMNS, WORST_ORDER, WORST_RANK
 
 # A connection rollup's counts, in column order after (connection_id, bucket).
@@ -42,12 +49,13 @@ class Tally:
 
     hourly: dict[tuple[int, datetime], list[int]]
     daily: dict[tuple[int, datetime], list[int]]
-    fleet: dict[tuple[date, int, str, str, str], int]
+    customers: dict[tuple[date, int, str, str, str], int]
+    systems: dict[tuple[date, str, str, str], int]
 
 
 def tally(checks: Iterable[HealthCheckRow], owners: Mapping[int, tuple[int, str]]) -> Tally:
     """Count `checks` per bucket; `owners` maps each connection to its (customer id, system)."""
-    counted = Tally({}, {}, defaultdict(int))
+    counted = Tally({}, {}, defaultdict(int), defaultdict(int))
     hours: dict[datetime, tuple[datetime, datetime]] = {}
     for check in checks:
         if check.checked_at not in hours:  # a sweep's checks share one moment
@@ -64,15 +72,16 @@ def tally(checks: Iterable[HealthCheckRow], owners: Mapping[int, tuple[int, str]
             counts[LATENCY_TOTAL] += check.latency_ms
             counts[LATENCY_MAX] = max(counts[LATENCY_MAX], check.latency_ms)
         customer_id, system = owners[check.connection_id]
-        counted.fleet[day.date(), customer_id, system, check.outcome, check.error_code] += 1
+        counted.customers[day.date(), customer_id, system, check.outcome, check.error_code] += 1
+        counted.systems[day.date(), system, check.outcome, check.error_code] += 1
     return counted
 
 
 def add(checks: Sequence[HealthCheckRow], owners: Mapping[int, tuple[int, str]]) -> None:
     """Count `checks` into the rollups: one statement on PostgreSQL, whatever the batch size.
 
-    Rows are upserted in key order, so two writes that share a fleet row (same day, customer and
-    system) lock it in the same order and never deadlock.
+    Rows are upserted in key order, so two writes that share a day's customer or system row lock
+    them in the same order and never deadlock.
     """
     if not checks:
         return
@@ -95,9 +104,8 @@ def _sum_columns(columns: Iterable[str], greatest: str) -> str:
 
 
 CONNECTION_COLUMNS = ("connection_id", "bucket", *COUNT_COLUMNS)
-FLEET_COLUMNS = ("day", "customer_id", "system", "outcome", "error_code", "checks")
-FLEET_KEY = FLEET_COLUMNS[:-1]
-FLEET_SELECT = ", ".join(FLEET_COLUMNS)
+CUSTOMER_COLUMNS = ("day", "customer_id", "system", "outcome", "error_code", "checks")
+SYSTEM_COLUMNS = ("day", "system", "outcome", "error_code", "checks")
 
 
 def _connection_upsert_postgresql(table: str, source: str) -> str:
@@ -133,34 +141,40 @@ def _unnest(columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequenc
     return f"unnest({placeholders}) AS d({', '.join(columns)})", arrays
 
 
-def _upsert_postgresql(counted: Tally) -> None:
-    connection_types = ("bigint", "timestamptz", *["bigint"] * len(COUNT_COLUMNS))
-    hourly, hourly_params = _unnest(
-        CONNECTION_COLUMNS, connection_types, [(*key, *n) for key, n in counted.hourly.items()]
-    )
-    daily, daily_params = _unnest(
-        CONNECTION_COLUMNS, connection_types, [(*key, *n) for key, n in counted.daily.items()]
-    )
-    fleet, fleet_params = _unnest(
-        FLEET_COLUMNS,
-        ("date", "bigint", "text", "text", "text", "bigint"),
-        [(*key, n) for key, n in counted.fleet.items()],
-    )
-    hourly_upsert = _connection_upsert_postgresql(HourlyRollup._meta.db_table, hourly)
-    daily_upsert = _connection_upsert_postgresql(DailyRollup._meta.db_table, daily)
-    fleet_upsert = _fleet_upsert(f"SELECT {FLEET_SELECT} FROM {fleet}")  # noqa: S608 - our columns
-    sql = f"WITH hourly AS ({hourly_upsert}), daily AS ({daily_upsert}) {fleet_upsert}"
-    with database.cursor() as cursor:
-        cursor.execute(sql, [*hourly_params, *daily_params, *fleet_params])
-
-
-def _fleet_upsert(source: str, ordered: bool = True) -> str:
-    key = ", ".join(FLEET_KEY)
+def _tally_upsert(table: str, columns: Sequence[str], source: str, ordered: bool = True) -> str:
+    key = ", ".join(columns[:-1])
     order = f" ORDER BY {key}" if ordered else ""
     return (
-        f"INSERT INTO {FleetDailyRollup._meta.db_table} AS r ({FLEET_SELECT}) {source}{order} "  # noqa: S608 - our table and columns
+        f"INSERT INTO {table} AS r ({', '.join(columns)}) {source}{order} "  # noqa: S608 - our table and columns
         f"ON CONFLICT ({key}) DO UPDATE SET checks = r.checks + EXCLUDED.checks"
     )
+
+
+def _upsert_postgresql(counted: Tally) -> None:
+    connection_types = ("bigint", "timestamptz", *["bigint"] * len(COUNT_COLUMNS))
+    statements, params = [], []
+    for model, deltas in ((HourlyRollup, counted.hourly), (DailyRollup, counted.daily)):
+        rows, arrays = _unnest(
+            CONNECTION_COLUMNS, connection_types, [(*key, *n) for key, n in deltas.items()]
+        )
+        statements.append(_connection_upsert_postgresql(model._meta.db_table, rows))
+        params += arrays
+    for model, columns, deltas in (
+        (CustomerDailyRollup, CUSTOMER_COLUMNS, counted.customers),
+        (SystemDailyRollup, SYSTEM_COLUMNS, counted.systems),
+    ):
+        types = ["date", *["text"] * (len(columns) - 2), "bigint"]
+        if "customer_id" in columns:
+            types[1] = "bigint"
+        rows, arrays = _unnest(columns, types, [(*key, n) for key, n in deltas.items()])
+        statements.append(
+            _tally_upsert(model._meta.db_table, columns, f"SELECT {', '.join(columns)} FROM {rows}")  # noqa: S608 - our columns
+        )
+        params += arrays
+    *ctes, last = statements
+    sql = "WITH " + ", ".join(f"u{n} AS ({cte})" for n, cte in enumerate(ctes)) + f" {last}"
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _upsert_rows(counted: Tally) -> None:
@@ -176,10 +190,15 @@ def _upsert_rows(counted: Tally) -> None:
                 f"{_sum_columns(COUNT_COLUMNS, 'max')}",
                 [(pk, moment(bucket), *counts) for (pk, bucket), counts in sorted(deltas.items())],
             )
-        cursor.executemany(
-            _fleet_upsert(f"VALUES ({', '.join(['%s'] * len(FLEET_COLUMNS))})", ordered=False),
-            [(day(key[0]), *key[1:], checks) for key, checks in sorted(counted.fleet.items())],
-        )
+        for model, tally_columns, deltas in (
+            (CustomerDailyRollup, CUSTOMER_COLUMNS, counted.customers),
+            (SystemDailyRollup, SYSTEM_COLUMNS, counted.systems),
+        ):
+            values = f"VALUES ({', '.join(['%s'] * len(tally_columns))})"
+            cursor.executemany(
+                _tally_upsert(model._meta.db_table, tally_columns, values, ordered=False),
+                [(day(key[0]), *key[1:], n) for key, n in sorted(deltas.items())],
+            )
 
 
 # -- Reading ------------------------------------------------------------------------------------
@@ -267,39 +286,51 @@ def _days(days: int, now: datetime | None) -> list[date]:
     return [today - timedelta(days=index) for index in range(days - 1, -1, -1)]
 
 
-def _fleet(user, days: list[date], customer=None):
-    rows = scoped(FleetDailyRollup, user).filter(day__gte=days[0], day__lte=days[-1])
-    return rows.filter(customer=customer) if customer is not None else rows
+def _tallies(user, days: list[date], customer=None):
+    """The day tallies `user` may see: the whole fleet's (the per-system table, a few dozen rows a
+    day) for platform staff asking about no one customer; else one customer's (a member's own)."""
+    if customer is None and getattr(user, "is_platform_staff", False) and user.is_active:
+        rows = SystemDailyRollup.objects.all()
+    else:
+        rows = scoped(CustomerDailyRollup, user)
+        if customer is not None:
+            rows = rows.filter(customer=customer)
+    return rows.filter(day__gte=days[0], day__lte=days[-1]).order_by()
 
 
-def _per_day(rows, group: str, days: list[date]) -> dict[str, list[DayCount]]:
+def _per_day(rows, days: list[date]) -> dict[str, list[DayCount]]:
     counts: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for key, day, outcome, checks in (
-        rows.order_by().values_list(group, "day", "outcome").annotate(n=Sum("checks"))
+    for system, day, outcome, checks in rows.values_list("system", "day", "outcome").annotate(
+        n=Sum("checks")
     ):
-        counts[key][day][outcome] += checks
+        counts[system][day][outcome] += checks
     return {
-        key: [DayCount(day, dict(by_day.get(day, {}))) for day in days]
-        for key, by_day in sorted(counts.items())
+        system: [DayCount(day, dict(by_day.get(day, {}))) for day in days]
+        for system, by_day in sorted(counts.items())
     }
 
 
 def failures_per_day_by_system(
     user, *, days: int = 30, customer=None, now: datetime | None = None
 ) -> dict[str, list[DayCount]]:
-    """Per system the user may see (of one customer, if given): each of the last `days` days'
-    checks per outcome, oldest first."""
+    """Per system: each of the last `days` days' checks per outcome, oldest first. The whole
+    fleet for platform staff, one customer's with `customer` (a member: always their own)."""
     span = _days(days, now)
-    return _per_day(_fleet(user, span, customer), "system", span)
+    return _per_day(_tallies(user, span, customer), span)
 
 
-def failures_per_day_by_customer(
-    user, *, days: int = 30, now: datetime | None = None
-) -> dict[int, list[DayCount]]:
-    """Per customer the user may see (by customer id): each of the last `days` days' checks per
-    outcome, oldest first."""
+def failures_per_day(
+    user, *, days: int = 30, customer=None, now: datetime | None = None
+) -> list[DayCount]:
+    """Each of the last `days` days' checks per outcome over every system, oldest first (a
+    customer's health page, with `customer`)."""
     span = _days(days, now)
-    return _per_day(_fleet(user, span), "customer_id", span)
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for day, outcome, checks in (
+        _tallies(user, span, customer).values_list("day", "outcome").annotate(n=Sum("checks"))
+    ):
+        counts[day][outcome] += checks
+    return [DayCount(day, dict(counts.get(day, {}))) for day in span]
 
 
 @dataclass(frozen=True)
@@ -315,9 +346,8 @@ def top_error_codes(
     """The most frequent error codes of checks that were not OK (rate limits included, with their
     outcome to tell them apart) over the last `days` days, most frequent first."""
     rows = (
-        _fleet(user, _days(days, now), customer)
+        _tallies(user, _days(days, now), customer)
         .exclude(outcome=Outcome.OK)
-        .order_by()
         .values_list("error_code", "outcome")
         .annotate(n=Sum("checks"))
         .order_by("-n", "error_code")[:limit]

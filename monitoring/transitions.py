@@ -189,7 +189,8 @@ def record(
         if events:
             issues.record(events)
             notifications.after_transitions(events)
-        # Last, so the fleet rows that concurrent batches share stay locked only until the commit.
+        # Last: the day's customer and system rows that concurrent batches share stay locked only
+        # until the commit.
         rollups.add(checks, {pk: (c.customer_id, c.system) for pk, c in connections.items()})
     return Recorded(checks=len(checks), events=events, stale=stale)
 

@@ -25,7 +25,8 @@ PARTITIONED = [
     partitions.ERROR_LOG,
     partitions.HOURLY_ROLLUPS,
     partitions.DAILY_ROLLUPS,
-    partitions.FLEET_ROLLUPS,
+    partitions.CUSTOMER_ROLLUPS,
+    partitions.SYSTEM_ROLLUPS,
 ]
 OUTCOMES = ["ok", "reauth", "permission", "rate_limited", "upstream_error", "unreachable",
             "protocol_error", "disconnected", "no_token"]  # fmt: skip
@@ -104,18 +105,17 @@ def backfill_rollups(apps, schema_editor):
             .order_by()
         )
         insert_select(schema_editor, apps.get_model("monitoring", model_name), grouped)
-    fleet = (
-        checks.values(
-            "outcome",
-            "error_code",
-            day=TruncDate("checked_at", tzinfo=UTC),
-            customer_id=F("connection__customer_id"),
-            system=F("connection__system"),
+    day = TruncDate("checked_at", tzinfo=UTC)
+    for model_name, owner in (
+        ("CustomerDailyRollup", {"customer_id": F("connection__customer_id")}),
+        ("SystemDailyRollup", {}),
+    ):
+        tallies = (
+            checks.values("outcome", "error_code", day=day, system=F("connection__system"), **owner)
+            .annotate(checks=Count("id"))
+            .order_by()
         )
-        .annotate(checks=Count("id"))
-        .order_by()
-    )
-    insert_select(schema_editor, apps.get_model("monitoring", "FleetDailyRollup"), fleet)
+        insert_select(schema_editor, apps.get_model("monitoring", model_name), tallies)
 
 
 class Migration(migrations.Migration):
@@ -125,6 +125,66 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.CreateModel(
+            name="SystemDailyRollup",
+            fields=[
+                ("day", models.DateField()),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[
+                            ("sap_s4hana", "SAP S/4HANA"),
+                            ("sap_ecc", "SAP ECC"),
+                            ("ibm_maximo", "IBM Maximo"),
+                            ("fiix", "Fiix"),
+                            ("netsuite", "NetSuite"),
+                            ("dynamics_365", "Microsoft Dynamics 365"),
+                            ("upkeep", "UpKeep"),
+                            ("limble", "Limble"),
+                            ("emaint", "eMaint"),
+                            ("infor_eam", "Infor EAM"),
+                            ("sandbox", "Sandbox"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ok", "OK"),
+                            ("reauth", "Reauthorization needed"),
+                            ("permission", "Permission denied"),
+                            ("rate_limited", "Rate limited"),
+                            ("upstream_error", "Upstream error"),
+                            ("unreachable", "Unreachable"),
+                            ("protocol_error", "Protocol error"),
+                            ("disconnected", "Disconnected upstream"),
+                            ("no_token", "No usable token"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=64)),
+                ("checks", models.PositiveIntegerField(default=0)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "day",
+                        "system",
+                        "outcome",
+                        "error_code",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["day"],
+            },
+        ),
         migrations.AlterField(
             model_name="errorlog",
             name="connection",
@@ -260,7 +320,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name="FleetDailyRollup",
+            name="CustomerDailyRollup",
             fields=[
                 ("day", models.DateField()),
                 (
@@ -328,7 +388,7 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["day"],
                 "indexes": [
-                    models.Index(fields=["customer", "day"], name="fleetrollup_customer_day")
+                    models.Index(fields=["customer", "day"], name="customerrollup_customer_day")
                 ],
             },
         ),

@@ -5,14 +5,19 @@ from monitoring.models.history import ConnectionEvent, HealthCheck, HealthCheckR
 from monitoring.models.issues import Issue, IssueNote, IssueState
 from monitoring.models.notifications import Notification
 from monitoring.models.polling import PollSchedule, Sweep, SweepLock
-from monitoring.models.rollups import DailyRollup, FleetDailyRollup, HourlyRollup
+from monitoring.models.rollups import (
+    CustomerDailyRollup,
+    DailyRollup,
+    HourlyRollup,
+    SystemDailyRollup,
+)
 from monitoring.models.webhooks import WebhookEvent
 
 __all__ = [
     "ConnectionEvent",
+    "CustomerDailyRollup",
     "DailyRollup",
     "ErrorLog",
-    "FleetDailyRollup",
     "HealthCheck",
     "HealthCheckRow",
     "HourlyRollup",
@@ -24,5 +29,6 @@ __all__ = [
     "Source",
     "Sweep",
     "SweepLock",
+    "SystemDailyRollup",
     "WebhookEvent",
 ]

@@ -82,11 +82,14 @@ def test_partitioning_keeps_every_row_written_before_it():
     # The rollups count every check kept, so the strips draw the history they drew before.
     DailyRollup = new.get_model("monitoring", "DailyRollup")
     HourlyRollup = new.get_model("monitoring", "HourlyRollup")
-    FleetDailyRollup = new.get_model("monitoring", "FleetDailyRollup")
+    CustomerDailyRollup = new.get_model("monitoring", "CustomerDailyRollup")
+    SystemDailyRollup = new.get_model("monitoring", "SystemDailyRollup")
     assert sum(DailyRollup.objects.values_list("checks", flat=True)) == 400
     assert HourlyRollup.objects.count() == 400
     assert sum(HourlyRollup.objects.values_list("upstream_error", flat=True)) == 80
-    assert sum(FleetDailyRollup.objects.values_list("checks", flat=True)) == 400
+    assert sum(CustomerDailyRollup.objects.values_list("checks", flat=True)) == 400
+    assert SystemDailyRollup.objects.filter(outcome="upstream_error").count() == 17  # 17 days
+    assert sum(SystemDailyRollup.objects.values_list("checks", flat=True)) == 400
     newest = HourlyRollup.objects.get(connection_id=fleet[0].pk, bucket=_hour(now))
     assert (newest.checks, newest.worst, newest.latency_max_ms) == (1, 2, 0)  # degraded
     # New rows carry on the ids and the redelivery guarantee.

@@ -14,9 +14,9 @@ from django.utils import timezone
 from health.vocabulary import Outcome
 from monitoring import partitions, retention, tasks, transitions
 from monitoring.models import (
+    CustomerDailyRollup,
     DailyRollup,
     ErrorLog,
-    FleetDailyRollup,
     HealthCheck,
     HourlyRollup,
     Source,
@@ -46,7 +46,7 @@ def test_every_history_table_is_partitioned_by_time_on_postgresql():
     if partitions.enabled():
         today = partitions.HEALTH_CHECKS.floor(timezone.now())
         assert partitions.HEALTH_CHECKS.partition_name(today) in names(partitions.HEALTH_CHECKS)
-        assert names(partitions.FLEET_ROLLUPS)[-1] == "monitoring_fleetdailyrollup_default"
+        assert names(partitions.SYSTEM_ROLLUPS)[-1] == "monitoring_systemdailyrollup_default"
 
 
 @time_machine.travel(NOW, tick=False)
@@ -60,10 +60,12 @@ def test_partitions_are_made_ahead_and_take_their_rows_from_the_default():
     if not partitions.enabled():
         assert created == []
         return
-    for day in (NOW, NOW + timedelta(days=2), NOW + timedelta(days=7)):
+    for day in (NOW, NOW + timedelta(days=1), NOW + timedelta(days=2)):  # two days ahead
         assert partitions.HEALTH_CHECKS.partition_name(partitions.HEALTH_CHECKS.floor(day)) in (
             created
         )
+    assert partitions.HEALTH_CHECKS.partition_name(NOW + timedelta(days=3)) not in created
+    assert partitions.ERROR_LOG.partition_name(datetime(2027, 3, 8, tzinfo=UTC)) in created
     assert partitions.HOURLY_ROLLUPS.partition_name(NOW.replace(hour=0)) in created
     assert partitions.DAILY_ROLLUPS.partition_name(NOW.replace(day=1, hour=0)) in created
     assert rows_in("monitoring_healthcheck_p20270310") == 1
@@ -102,12 +104,12 @@ def test_retention_drops_days_past_retention_and_keeps_the_rest(settings):
     assert kept_errors == [timedelta(days=29)]
     hours = sorted(NOW - h for h in HourlyRollup.objects.values_list("bucket", flat=True))
     assert hours[-1] < timedelta(days=91) and len(hours) == 5  # 95 and 130 days back: gone
-    # Days and fleet days are partitioned by month: kept at least 90 days, gone by 130.
+    # Days and customers' days are partitioned by month: kept at least 90 days, gone by 130.
     days = [NOW - d for d in DailyRollup.objects.values_list("bucket", flat=True)]
     assert max(days) < timedelta(days=130) and min(days) < timedelta(days=1)
     assert len(days) >= 5
-    fleet_days = FleetDailyRollup.objects.values_list("day", flat=True)
-    assert min(fleet_days) > (NOW - timedelta(days=130)).date()
+    customer_days = CustomerDailyRollup.objects.values_list("day", flat=True)
+    assert min(customer_days) > (NOW - timedelta(days=130)).date()
     if partitions.enabled():
         assert pruned["monitoring_healthcheck partitions"] >= 7  # March 1 to 7, and any older
         assert names(partitions.HEALTH_CHECKS)[:3] == [
@@ -115,10 +117,8 @@ def test_retention_drops_days_past_retention_and_keeps_the_rest(settings):
             "monitoring_healthcheck_p20270309",
             "monitoring_healthcheck_p20270310",
         ]
-        assert names(partitions.ERROR_LOG)[:2] == [
-            "monitoring_errorlog_p20270208",  # ends after the cutoff (February 8, 12:00)
-            "monitoring_errorlog_p20270209",
-        ]
+        # A week a partition: the week of February 1 ended before the cutoff (February 8, noon).
+        assert names(partitions.ERROR_LOG)[0] == "monitoring_errorlog_p20270208"
     else:
         assert pruned["health_checks"] == 5
 

@@ -1,4 +1,5 @@
-"""Rollups: every write's checks counted per hour, per day and per fleet day, and read back."""
+"""Rollups: every write's checks counted per hour, per day and per customer and system day, and
+read back."""
 
 import dataclasses
 import uuid
@@ -15,11 +16,12 @@ from connections.systems import System
 from health.vocabulary import SEVERITY, HealthStatus, Outcome
 from monitoring import rollups, transitions
 from monitoring.models import (
+    CustomerDailyRollup,
     DailyRollup,
-    FleetDailyRollup,
     HealthCheck,
     HourlyRollup,
     Source,
+    SystemDailyRollup,
 )
 from monitoring.models.rollups import OUTCOME_COLUMNS, WORST_ORDER, ConnectionRollup
 from monitoring.transitions import Observation
@@ -93,18 +95,24 @@ def test_rollups_hold_what_the_raw_checks_add_up_to_across_hours_and_days():
         for key, row in stored.items():
             for column in ("checks", *OUTCOME_COLUMNS, "latency_total_ms", "latency_max_ms"):
                 assert getattr(row, column) == expected[key][column], (unit, key, column)
-    fleet = {
-        (row.day, row.customer_id, row.system, row.outcome, row.error_code): row.checks
-        for row in FleetDailyRollup.objects.all()
-    }
     raw = HealthCheck.objects.values_list(
         "checked_at", "connection__customer_id", "connection__system", "outcome", "error_code"
     )
-    counted: dict = {}
-    for checked_at, *rest in raw:
-        key = (checked_at.astimezone(UTC).date(), *rest)
-        counted[key] = counted.get(key, 0) + 1
-    assert fleet == counted
+    by_customer: dict = {}
+    by_system: dict = {}
+    for checked_at, customer_id, system, outcome, code in raw:
+        day = checked_at.astimezone(UTC).date()
+        key = (day, customer_id, system, outcome, code)
+        by_customer[key] = by_customer.get(key, 0) + 1
+        by_system[day, system, outcome, code] = by_system.get((day, system, outcome, code), 0) + 1
+    assert {
+        (row.day, row.customer_id, row.system, row.outcome, row.error_code): row.checks
+        for row in CustomerDailyRollup.objects.all()
+    } == by_customer
+    assert {
+        (row.day, row.system, row.outcome, row.error_code): row.checks
+        for row in SystemDailyRollup.objects.all()
+    } == by_system
 
 
 def test_the_worst_status_of_an_hour_is_kept_and_unknown_is_not_healthy():
@@ -138,13 +146,13 @@ def test_a_redelivered_batch_counts_nothing_twice():
 
     assert again.checks == 0
     assert list(HourlyRollup.objects.values_list("checks", flat=True)) == [1, 1, 1]
-    assert FleetDailyRollup.objects.get().checks == 3
+    assert CustomerDailyRollup.objects.get().checks == SystemDailyRollup.objects.get().checks == 3
 
 
 def test_the_rollup_write_is_one_statement_whatever_the_batch(django_assert_num_queries):
-    """The sweep's write gains one statement on PostgreSQL (three elsewhere) for any batch."""
+    """The sweep's write gains one statement on PostgreSQL (four elsewhere) for any batch."""
     few, many = ConnectionFactory.create_batch(2), ConnectionFactory.create_batch(40)
-    per_table = 1 if database.vendor == "postgresql" else 3
+    per_table = 1 if database.vendor == "postgresql" else 4
     counts = []
     for fleet in (few, many):
         with CaptureQueriesContext(database) as captured:
@@ -166,7 +174,8 @@ def test_error_codes_with_quotes_commas_and_braces_are_kept_as_sent():
         [call(Outcome.UPSTREAM_ERROR, code=awkward, at=T0, connection=connection)],
         source=Source.POLL,
     )
-    assert FleetDailyRollup.objects.get().error_code == awkward
+    assert CustomerDailyRollup.objects.get().error_code == awkward
+    assert SystemDailyRollup.objects.get().error_code == awkward
 
 
 @time_machine.travel(datetime(2026, 11, 21, 12, 30, tzinfo=UTC), tick=False)
@@ -196,7 +205,7 @@ def test_connection_buckets_fill_every_hour_and_day_and_tell_outcomes_apart():
 
 
 @time_machine.travel(datetime(2026, 11, 21, 12, 0, tzinfo=UTC), tick=False)
-def test_fleet_charts_by_system_and_customer_show_each_user_their_own(
+def test_charts_show_staff_the_fleet_and_a_member_their_customer(
     support_user, member_a, customer_a, customer_b
 ):
     sap = ConnectionFactory(customer=customer_a, system=System.SAP_ECC)
@@ -222,12 +231,18 @@ def test_fleet_charts_by_system_and_customer_show_each_user_their_own(
     fiix_days = by_system[System.FIIX]
     assert (fiix_days[-2].failures, fiix_days[-2].outcomes) == (0, {Outcome.RATE_LIMITED: 1})
     assert (fiix_days[-1].checks, fiix_days[-1].failures) == (2, 2)
+    fleet = rollups.failures_per_day(support_user, days=2)
+    assert [(day.day, day.checks, day.failures) for day in fleet] == [
+        (date(2026, 11, 20), 3, 1),
+        (date(2026, 11, 21), 2, 2),
+    ]
 
+    # A member sees their own customer's, asked for or not; a foreign customer is nothing.
     assert set(rollups.failures_per_day_by_system(member_a)) == {System.SAP_ECC}
-    assert set(rollups.failures_per_day_by_customer(member_a)) == {customer_a.pk}
-    assert set(rollups.failures_per_day_by_customer(support_user)) == {customer_a.pk, customer_b.pk}
-    one = rollups.failures_per_day_by_system(support_user, customer=customer_b)
-    assert set(one) == {System.FIIX}
+    assert rollups.failures_per_day_by_system(member_a, customer=customer_b) == {}
+    assert [day.checks for day in rollups.failures_per_day(member_a, days=2)] == [2, 0]
+    theirs = rollups.failures_per_day(support_user, days=2, customer=customer_b)
+    assert [(day.checks, day.failures) for day in theirs] == [(1, 0), (2, 2)]
 
     top = rollups.top_error_codes(support_user)
     assert [(code.error_code, code.checks) for code in top] == [

@@ -55,7 +55,7 @@ def test_strips_and_chart_queries_read_rollups_only(history, support_user, membe
         strips = [uptime.strip(history[0], "hour", 24), uptime.strip(history[0], "day", 30)]
         for user in (support_user, member_a):
             rollups.failures_per_day_by_system(user)
-            rollups.failures_per_day_by_customer(user)
+            rollups.failures_per_day(user, customer=history[0].customer)
             rollups.top_error_codes(user)
         rollups.connection_buckets(history[1], "hour", 24 * 7)
     assert captured.captured_queries and reading_raw_checks(captured) == []
