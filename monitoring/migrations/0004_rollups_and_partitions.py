@@ -190,6 +190,7 @@ class Migration(migrations.Migration):
             name="connection",
             field=models.ForeignKey(
                 blank=True,
+                db_constraint=False,
                 db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
@@ -207,6 +208,7 @@ class Migration(migrations.Migration):
             name="customer",
             field=models.ForeignKey(
                 blank=True,
+                db_constraint=False,
                 db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
@@ -223,6 +225,7 @@ class Migration(migrations.Migration):
             model_name="healthcheck",
             name="connection",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="health_checks",
@@ -263,6 +266,7 @@ class Migration(migrations.Migration):
                 (
                     "connection",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
@@ -308,6 +312,7 @@ class Migration(migrations.Migration):
                 (
                     "connection",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
@@ -378,6 +383,7 @@ class Migration(migrations.Migration):
                 (
                     "customer",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",

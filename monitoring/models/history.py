@@ -93,9 +93,15 @@ class HealthCheck(models.Model):
     day's partition, and a redelivered batch is kept out by `transitions.record`'s row locks.
     """
 
-    # Indexed by the (connection, -checked_at) index below, which also serves this foreign key.
+    # Indexed by the (connection, -checked_at) index below. No database constraint: deleting a
+    # connection cascades in Django; a constraint would check every row a sweep writes and make
+    # each partition attached or detached lock the connections table its sweep is updating.
     connection = models.ForeignKey(
-        Connection, on_delete=models.CASCADE, related_name="health_checks", db_index=False
+        Connection,
+        on_delete=models.CASCADE,
+        related_name="health_checks",
+        db_index=False,
+        db_constraint=False,
     )
     # The partition key on PostgreSQL: a range of days is a range of partitions, no index needed.
     checked_at = models.DateTimeField(default=timezone.now)

@@ -42,9 +42,10 @@ class ConnectionRollup(models.Model):
     rate-limited and no-token apart from success and from failure.
     """
 
-    # The primary key (connection, bucket) serves the foreign key too.
+    # The primary key (connection, bucket) serves the foreign key too; no database constraint,
+    # as on every partitioned history table (see `HealthCheck.connection`).
     connection = models.ForeignKey(
-        Connection, on_delete=models.CASCADE, related_name="+", db_index=False
+        Connection, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     bucket = models.DateTimeField(help_text="Start of the hour or day, UTC.")
     checks = models.PositiveIntegerField(default=0)
@@ -114,7 +115,7 @@ class CustomerDailyRollup(DailyTally):
     a few rows a day per system it uses."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
 
     pk = models.CompositePrimaryKey("day", "customer", "system", "outcome", "error_code")
