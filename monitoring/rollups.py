@@ -117,27 +117,27 @@ def _connection_upsert_postgresql(table: str, source: str) -> str:
     )
 
 
-def _pg_array(values: Iterable) -> str:
-    """A PostgreSQL array literal, sent as one text parameter.
+def _pg_array(values: Iterable, kind: str) -> str:
+    """A PostgreSQL array literal of `kind` elements, sent as one text parameter.
 
     psycopg adapts a list element by element in Python, about 1.5 ms per thousand; the sweep's
     write sends 35 such columns, so it builds the literal with str.join instead.
     """
-    return "{" + ",".join(map(_pg_element, values)) + "}"
-
-
-def _pg_element(value) -> str:
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(int(value))
+    if kind == "text":
+        values = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    elif kind in ("date", "timestamptz"):
+        values = (v.isoformat() for v in values)
+    else:
+        values = map(str, values)
+    return "{" + ",".join(values) + "}"
 
 
 def _unnest(columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence]):
     """`unnest(%s::type[], ...) AS alias(columns)` and its parameters, one array per column."""
     placeholders = ", ".join(f"%s::{kind}[]" for kind in types)
-    arrays = [_pg_array(column) for column in zip(*rows, strict=True)]
+    arrays = [
+        _pg_array(column, kind) for column, kind in zip(zip(*rows, strict=True), types, strict=True)
+    ]
     return f"unnest({placeholders}) AS d({', '.join(columns)})", arrays
 
 
@@ -151,6 +151,12 @@ def _tally_upsert(table: str, columns: Sequence[str], source: str, ordered: bool
 
 
 def _upsert_postgresql(counted: Tally) -> None:
+    with database.cursor() as cursor:
+        cursor.execute(*upsert_statement(counted))
+
+
+def upsert_statement(counted: Tally) -> tuple[str, list[str]]:
+    """The one statement that adds a write's tallies to all four rollup tables (PostgreSQL)."""
     connection_types = ("bigint", "timestamptz", *["bigint"] * len(COUNT_COLUMNS))
     statements, params = [], []
     for model, deltas in ((HourlyRollup, counted.hourly), (DailyRollup, counted.daily)):
@@ -173,8 +179,7 @@ def _upsert_postgresql(counted: Tally) -> None:
         params += arrays
     *ctes, last = statements
     sql = "WITH " + ", ".join(f"u{n} AS ({cte})" for n, cte in enumerate(ctes)) + f" {last}"
-    with database.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 def _upsert_rows(counted: Tally) -> None:
