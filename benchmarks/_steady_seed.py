@@ -70,7 +70,7 @@ def load_partition(table, start, columns: str, fill_sql: str, params: dict) -> N
 
     for existing in partitions.partitions(table):
         if existing.start == start and not existing.is_default:
-            partitions.drop(existing)
+            partitions.drop(table, existing)
 
     def fill(cursor, name, first, end):
         cursor.execute(
