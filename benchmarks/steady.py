@@ -112,6 +112,8 @@ def catch_up_issues() -> None:
     from monitoring.models import ConnectionEvent
 
     issues.record(list(ConnectionEvent.objects.order_by("pk")))
+    with connection.cursor() as cursor:  # as autovacuum would, once that many rows changed
+        cursor.execute("ANALYZE monitoring_issue")
 
 
 def clear_history() -> None:
