@@ -156,7 +156,8 @@ def count_raw_checks() -> int:
 
 def write_per_batch() -> list[float]:
     """Milliseconds per `transitions.record` of a sweep's batch of status calls, every batch of
-    the fleet, WRITE_ROUNDS sweeps; failures as the seeded classes of connection have them."""
+    the fleet, WRITE_ROUNDS sweeps after one untimed; failures as the seeded classes of connection
+    have them."""
     from connections.models import Connection
     from health.vocabulary import Outcome
     from monitoring import transitions
@@ -183,7 +184,9 @@ def write_per_batch() -> list[float]:
         )  # fmt: skip
 
     times = []
-    for _ in range(WRITE_ROUNDS):
+    # A sweep first, untimed: the seeded statuses meet their first observations there (issues
+    # opened, status changes written), so the rounds timed are the steady writes of any minute.
+    for round_ in range(WRITE_ROUNDS + 1):
         sweep_id = uuid.uuid4()
         for first in range(0, len(ids), batch):
             observations = [
@@ -192,7 +195,8 @@ def write_per_batch() -> list[float]:
             ]
             started = time.perf_counter()
             transitions.record(observations, source=Source.POLL, sweep_id=sweep_id)
-            times.append((time.perf_counter() - started) * 1000)
+            if round_:
+                times.append((time.perf_counter() - started) * 1000)
     return times
 
 
