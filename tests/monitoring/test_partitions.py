@@ -152,3 +152,30 @@ def test_a_second_check_for_the_same_sweep_and_connection_is_refused_on_the_same
             [check_row(connection, now + timedelta(seconds=1), sweep_id=sweep_id)]
         )
     assert HealthCheck.objects.filter(sweep_id=sweep_id).count() == 1
+
+
+def test_beat_makes_partitions_every_hour_and_prunes_every_hour(settings):
+    from config.celery import app
+
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    for task in ("monitoring.tasks.create_partitions", "monitoring.tasks.prune_history"):
+        assert schedule[task] == 3600.0 and task in app.tasks
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_partition_left_detached_by_an_interrupted_run_is_dropped_by_the_next():
+    if not partitions.enabled():
+        assert partitions.drop_expired(NOW) == {}
+        return
+    partitions.ensure(partitions.HEALTH_CHECKS, NOW - timedelta(days=5), NOW)
+    with database.cursor() as cursor:  # a run that stopped between its detach and its drop
+        cursor.execute(
+            "ALTER TABLE monitoring_healthcheck DETACH PARTITION monitoring_healthcheck_p20270306"
+        )
+    partitions.drop_expired(NOW)
+    with database.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('monitoring_healthcheck_p20270306')")
+        assert cursor.fetchone()[0] is None
+    assert "monitoring_healthcheck_p20270308" in names(partitions.HEALTH_CHECKS)
