@@ -318,7 +318,12 @@ POLL_CONCURRENCY = env.int("POLL_CONCURRENCY", default=100)
 # A batch larger than this is written in chunks of it while its calls go on (monitoring/poller.py).
 POLL_WRITE_CHUNK = env.int("POLL_WRITE_CHUNK", default=250)
 HEALTH_ERROR_AFTER_FAILURES = env.int("HEALTH_ERROR_AFTER_FAILURES", default=3)
-HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=14)
+# History at scale (issue 17): raw checks are kept two days, their hourly and daily rollups (what
+# strips and charts draw) ninety; on PostgreSQL both live in time partitions created this many days
+# ahead and dropped whole once past retention.
+HEALTH_CHECK_RETENTION_HOURS = env.int("HEALTH_CHECK_RETENTION_HOURS", default=48)
+ROLLUP_RETENTION_DAYS = env.int("ROLLUP_RETENTION_DAYS", default=90)
+HISTORY_PARTITIONS_AHEAD_DAYS = env.int("HISTORY_PARTITIONS_AHEAD_DAYS", default=2)
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 NOTIFY_ERROR_AFTER_MINUTES = env.int("NOTIFY_ERROR_AFTER_MINUTES", default=30)
@@ -340,6 +345,10 @@ CELERY_BEAT_SCHEDULE.update(
         "monitoring-send-stuck-webhook-events": {
             "task": "monitoring.tasks.send_stuck_webhook_events",
             "schedule": 300.0,
+        },
+        "monitoring-create-partitions": {
+            "task": "monitoring.tasks.create_partitions",
+            "schedule": 3600.0,
         },
     }
 )

@@ -16,7 +16,15 @@ from celery.signals import beat_init
 from django.conf import settings
 from django.db import DatabaseError
 
-from monitoring import notifications, poller, reconnect_links, retention, sweeps, webhooks
+from monitoring import (
+    notifications,
+    partitions,
+    poller,
+    reconnect_links,
+    retention,
+    sweeps,
+    webhooks,
+)
 from monitoring.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -40,7 +48,11 @@ def plan_sweep(batch_size: int | None = None, concurrency: int | None = None) ->
 
 @beat_init.connect
 def sweep_when_beat_starts(sender=None, **kwargs) -> None:
-    """Poll at start-up rather than one interval later: a fresh `make run` shows real health."""
+    """Poll at start-up rather than one interval later: a fresh `make run` shows real health.
+
+    Partitions are made first, in case the worker was down for longer than they reach ahead.
+    """
+    create_partitions.delay()
     plan_sweep.delay()
 
 
@@ -149,3 +161,9 @@ def prune_history() -> dict[str, int]:
 @shared_task
 def record_expired_reconnect_links() -> int:
     return reconnect_links.record_expired_links()
+
+
+@shared_task
+def create_partitions() -> list[str]:
+    """Beat, hourly: history partitions for the days ahead (PostgreSQL; nothing elsewhere)."""
+    return partitions.create_ahead()

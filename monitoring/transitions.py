@@ -4,7 +4,8 @@ A sweep's batch, Check now, a webhook and the demo seed hand in observations; `r
 each through the state machine (`health.state`) and, in one transaction, saves the health fields,
 keeps each status call as a health check (and its failure in the error log, its Retry-After as a
 backoff), writes a `ConnectionEvent` per change of status, opens, escalates and resolves issues,
-and opens and resolves notice episodes. A new writer cannot miss a step: there is no other path.
+opens and resolves notice episodes, and counts the checks into the rollups that strips and charts
+draw (`monitoring.rollups`). A new writer cannot miss a step: there is no other path.
 
 The query count is fixed however many observations a batch hands in: a sweep writes a thousand at
 a time.
@@ -24,7 +25,7 @@ from django.utils import timezone
 from connections.models import Connection
 from health import state
 from health.vocabulary import Outcome
-from monitoring import incidents, issues, notifications
+from monitoring import incidents, issues, notifications, rollups
 from monitoring.models import (
     ConnectionEvent,
     ErrorLog,
@@ -53,6 +54,7 @@ class TrackedConnection:
 
     pk: int
     customer_id: int
+    system: str
     health_status: str
     status_changed_at: datetime | None
     last_checked_at: datetime | None
@@ -122,7 +124,7 @@ def record(
             for row in Connection.objects.select_for_update()
             .filter(pk__any_of=wanted)
             .order_by("pk")
-            .values_list("pk", "customer_id", *CONNECTION_FIELDS)
+            .values_list("pk", "customer_id", "system", *CONNECTION_FIELDS)
         }
         if sweep_id is not None:
             for pk in HealthCheck.objects.written_in_sweep(sweep_id, wanted):
@@ -193,6 +195,9 @@ def record(
             changes += issues.record(events, by_pk, now=now)
             notifications.after_transitions(events)
         incidents.after_issue_changes(changes)
+        # Last: the day's customer and system rows that concurrent batches share stay locked only
+        # until the commit.
+        rollups.add(checks, {pk: (c.customer_id, c.system) for pk, c in connections.items()})
     return Recorded(checks=len(checks), events=events, stale=stale)
 
 

@@ -1,9 +1,10 @@
 """Uptime strips: one bar per hour (last 24 h) or per day (last 30 days), coloured by the worst
-status the connection was left in during that bar, from one grouped query over its checks.
-Rate-limited checks are counted and drawn as what they are (inconclusive), never as success.
+status the connection was left in during that bar, from its rollups (`monitoring.rollups`): one
+indexed query per strip, never the raw checks. Rate-limited checks are counted and drawn as what
+they are (inconclusive), never as success.
 
-Health checks are kept HEALTH_CHECK_RETENTION_DAYS (14 by default), status changes for good: a bar
-with no checks left takes its colour from the status changes instead, and says so on hover.
+Rollups are kept ROLLUP_RETENTION_DAYS (90 by default), status changes for good: a day with no
+rollup takes its colour from the status changes instead, and says so on hover.
 
 Drawn server-side as SVG: no chart library, nothing to load, and the hover text is a <title>.
 """
@@ -11,16 +12,14 @@ Drawn server-side as SVG: no chart library, nothing to load, and the hover text 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
-from django.db.models.functions import Trunc
 from django.utils import timezone
 
-from health.vocabulary import SEVERITY, HealthStatus, Outcome, severity_rank
-from monitoring.models import ConnectionEvent, HealthCheck
+from health.vocabulary import SEVERITY, HealthStatus, Outcome
+from monitoring import rollups
+from monitoring.models import ConnectionEvent
 
-WORST_BY_RANK = {rank: status for status, rank in SEVERITY.items() if status != "unknown"}
 BAR_WIDTH, BAR_GAP, HEIGHT = 10, 2, 28
 
 
@@ -36,32 +35,21 @@ class BucketCounts:
     worst: str | None
 
 
-def bucket_counts(connection, unit: str, start: datetime) -> dict[datetime, BucketCounts]:
-    """The strip's one query: checks of `connection` since `start`, counted per hour or day.
+def counts_of(bucket: rollups.Bucket) -> BucketCounts | None:
+    """What a strip draws of one rollup bucket (None when nothing was checked in it).
 
-    A rate-limited check says nothing about health, so it is counted apart and never lends a
-    bucket a status. (Issue 17 may point this at hourly/daily rollups; the drawing below only
-    reads BucketCounts.)
+    A rate-limited check says nothing about health: it is counted apart and lends the bar no
+    status, so a bucket of rate-limited checks only has no worst status.
     """
-    conclusive = ~Q(outcome=Outcome.RATE_LIMITED)
-    rows = (
-        HealthCheck.objects.filter(connection=connection, checked_at__gte=start)
-        .annotate(bucket=Trunc("checked_at", unit, tzinfo=UTC))
-        .order_by()
-        .values("bucket")
-        .annotate(
-            ok=Count("id", filter=Q(outcome=Outcome.OK)),
-            rate_limited=Count("id", filter=Q(outcome=Outcome.RATE_LIMITED)),
-            failed=Count("id", filter=conclusive & ~Q(outcome=Outcome.OK)),
-            worst=Max(severity_rank("status_after"), filter=conclusive),
-        )
-    )
-    counts = {}
-    for row in rows:
-        bucket = _floor(row["bucket"], unit)
-        worst = WORST_BY_RANK[row["worst"]] if row["worst"] is not None else None
-        counts[bucket] = BucketCounts(bucket, row["ok"], row["failed"], row["rate_limited"], worst)
-    return counts
+    if not bucket.checks:
+        return None
+    ok = bucket.count(Outcome.OK)
+    rate_limited = bucket.count(Outcome.RATE_LIMITED)
+    conclusive = bucket.checks - rate_limited
+    worst = None
+    if conclusive:
+        worst = HealthStatus.HEALTHY if bucket.worst == HealthStatus.UNKNOWN else bucket.worst
+    return BucketCounts(bucket.start, ok, conclusive - ok, rate_limited, worst)
 
 
 @dataclass(frozen=True)
@@ -138,32 +126,29 @@ def strip(connection, unit: str, count: int, *, now: datetime | None = None) -> 
     """The last `count` hours or days of `connection`, oldest bar first."""
     now = now or timezone.now()
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    end = _floor(now, unit) + step
-    start = end - step * count
-    by_bucket = bucket_counts(connection, unit, start)
-    starts = [start + step * index for index in range(count)]
-    unchecked = [bucket for bucket in starts if bucket not in by_bucket]
+    buckets = rollups.connection_buckets(connection, unit, count, now=now)
+    unchecked = [bucket.start for bucket in buckets if not bucket.checks]
     from_events = worst_from_events(connection, unchecked, step) if unit == "day" else {}
     bars = []
-    for index, bucket in enumerate(starts):
-        counts = by_bucket.get(bucket)
-        derived = from_events.get(bucket, "none")
+    for index, bucket in enumerate(buckets):
+        counts = counts_of(bucket)
+        derived = from_events.get(bucket.start, "none")
         if counts is None:
             worst = derived
         elif counts.worst is None:
-            worst = "rate_limited" if counts.rate_limited else "none"
+            worst = "rate_limited"
         else:
             worst = counts.worst
         bars.append(
             Bar(
-                start=bucket,
+                start=bucket.start,
                 ok=counts.ok if counts else 0,
                 failed=counts.failed if counts else 0,
                 rate_limited=counts.rate_limited if counts else 0,
                 worst=worst,
                 x=index * (BAR_WIDTH + BAR_GAP),
                 from_events=counts is None and derived != "none",
-                end=bucket + step,
+                end=bucket.start + step,
             )
         )
     title = "Last 24 hours" if unit == "hour" else f"Last {count} days"
@@ -211,8 +196,3 @@ def worst_from_events(connection, buckets: list[datetime], step: timedelta) -> d
         if known:
             worst[bucket] = max(known, key=lambda s: SEVERITY[s])
     return worst
-
-
-def _floor(moment: datetime, unit: str) -> datetime:
-    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0) if unit == "day" else moment

@@ -13,7 +13,7 @@ import pytest
 from tests.live_services import ROOT
 
 
-@pytest.mark.parametrize("name", ["dashboard", "mappings", "polling", "serving"])
+@pytest.mark.parametrize("name", ["dashboard", "mappings", "polling", "serving", "steady"])
 def test_the_benchmark_runs_and_prints_its_figures(name, tmp_path):
     environment = {
         **os.environ,
@@ -32,10 +32,12 @@ def test_the_benchmark_runs_and_prints_its_figures(name, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"== {name}" in result.stdout
-    figures = {
+    assert {
         "dashboard": "request-id lookup",
         "mappings": "ratio",
         "polling": "polls/s",
         "serving": "req/s",
-    }
-    assert figures[name] in result.stdout
+        "steady": "sweep write per batch",
+    }[name] in result.stdout
+    if name in ("dashboard", "steady"):
+        assert "targets: " in result.stdout

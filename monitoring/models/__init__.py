@@ -6,14 +6,23 @@ from monitoring.models.issues import Incident, Issue, IssueEvent, IssueNote, Iss
 from monitoring.models.notifications import Notification
 from monitoring.models.polling import PollSchedule, Sweep, SweepBatch, SweepLock
 from monitoring.models.reconnect_links import LinkStatus, ReconnectLink
+from monitoring.models.rollups import (
+    CustomerDailyRollup,
+    DailyRollup,
+    HourlyRollup,
+    SystemDailyRollup,
+)
 from monitoring.models.webhooks import WebhookEvent
 
 __all__ = [
     "ConnectionEvent",
+    "CustomerDailyRollup",
+    "DailyRollup",
     "ErrorLog",
     "HealthCheck",
     "HealthCheckRow",
     "Incident",
+    "HourlyRollup",
     "Issue",
     "IssueEvent",
     "IssueNote",
@@ -26,5 +35,6 @@ __all__ = [
     "Sweep",
     "SweepBatch",
     "SweepLock",
+    "SystemDailyRollup",
     "WebhookEvent",
 ]

@@ -24,14 +24,32 @@ class ErrorLogQuerySet(TenantQuerySet):
 
 
 class ErrorLog(models.Model):
-    """An error seen from the upstream (poll, webhook or API), with its raw body minus secrets."""
+    """An error seen from the upstream (poll, webhook or API), with its raw body minus secrets.
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    On PostgreSQL partitioned by week on `created_at` (`monitoring.partitions`), so retention
+    drops whole weeks. The indexes below lead with the columns the foreign keys would index on
+    their own; like the other history tables it has no foreign key constraints in the database
+    (Django cascades; see `HealthCheck.connection`).
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="error_logs"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="error_logs",
+        db_index=False,
+        db_constraint=False,
     )
     connection = models.ForeignKey(
-        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="error_logs"
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="error_logs",
+        db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(max_length=16, choices=Source.choices)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)

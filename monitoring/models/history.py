@@ -59,7 +59,12 @@ class HealthCheckQuerySet(TenantQuerySet):
             quote(self.model._meta.get_field(name).column) for name in HealthCheckRow._fields
         )
         sql = f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
-        with database.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        # Django's error classes, as for any query: a task retries on DatabaseError.
+        with (
+            database.wrap_database_errors,
+            database.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
@@ -80,12 +85,26 @@ class HealthCheckRow(NamedTuple):
 
 
 class HealthCheck(models.Model):
-    """One poll of one connection: what came back and the health it left the connection in."""
+    """One poll of one connection: what came back and the health it left the connection in.
 
+    Kept HEALTH_CHECK_RETENTION_HOURS; what pages draw over longer spans comes from the rollups
+    (`monitoring.models.rollups`). On PostgreSQL the table is partitioned by day on `checked_at`
+    (`monitoring.partitions`): the unique (sweep, connection) pair is then enforced within each
+    day's partition, and a redelivered batch is kept out by `transitions.record`'s row locks.
+    """
+
+    # Indexed by the (connection, -checked_at) index below. No database constraint: deleting a
+    # connection cascades in Django; a constraint would check every row a sweep writes and make
+    # each partition attached or detached lock the connections table its sweep is updating.
     connection = models.ForeignKey(
-        Connection, on_delete=models.CASCADE, related_name="health_checks"
+        Connection,
+        on_delete=models.CASCADE,
+        related_name="health_checks",
+        db_index=False,
+        db_constraint=False,
     )
-    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The partition key on PostgreSQL: a range of days is a range of partitions, no index needed.
+    checked_at = models.DateTimeField(default=timezone.now)
     sweep_id = models.UUIDField(null=True, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.POLL)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)

@@ -39,7 +39,7 @@ def customer_health(request, customer_slug: str):
         "rows": rows,
         "failing": [c for c in connections if SEVERITY[c.health_status] > 0],
         "overall": overall,
-        "retention_days": settings.HEALTH_CHECK_RETENTION_DAYS,
+        "retention_days": settings.ROLLUP_RETENTION_DAYS,
         "open_issues": scoped(Issue, user)
         .filter(connection__customer=customer)
         .unresolved()

@@ -1,18 +1,33 @@
 """Factories for monitoring history: checks, status changes, error log rows and issues."""
 
-from datetime import timedelta
+import itertools
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from connections.models import Connection
 from health.vocabulary import HealthStatus, Outcome
-from monitoring import issues
-from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Incident, Issue, Source
+from monitoring import issues, rollups
+from monitoring.models import (
+    ConnectionEvent,
+    ErrorLog,
+    HealthCheck,
+    HealthCheckRow,
+    Incident,
+    Issue,
+    Source,
+)
 from tests.factories import ConnectionFactory
+
+_request_ids = itertools.count()
 
 
 class HealthCheckFactory(DjangoModelFactory):
+    """A health check counted into the rollups too, as every check the app writes is."""
+
     class Meta:
         model = HealthCheck
 
@@ -23,6 +38,47 @@ class HealthCheckFactory(DjangoModelFactory):
     latency_ms = 42
     http_status = 200
     request_id = factory.Sequence(lambda n: f"req_check{n:08d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        check = super()._create(model_class, *args, **kwargs)
+        connection = check.connection
+        row = HealthCheckRow(
+            **{name: getattr(check, name) for name in HealthCheckRow._fields}
+            | {name: str(getattr(check, name)) for name in ("source", "outcome", "status_after")}
+        )
+        rollups.add([row], {connection.pk: (connection.customer_id, connection.system)})
+        return check
+
+
+def check_row(connection, checked_at: datetime, **values) -> HealthCheckRow:
+    """A health check as the sweep writes it: OK and healthy unless told otherwise."""
+    return HealthCheckRow(
+        **{
+            "connection_id": connection.pk,
+            "checked_at": checked_at,
+            "sweep_id": None,
+            "source": Source.POLL,
+            "outcome": Outcome.OK,
+            "status_after": HealthStatus.HEALTHY,
+            "latency_ms": 42,
+            "http_status": 200,
+            "error_code": "",
+            "request_id": f"req_row{next(_request_ids):08d}",
+            **values,
+        }
+    )
+
+
+def write_checks(rows: Sequence[HealthCheckRow]) -> None:
+    """Write checks and count them into the rollups, as `transitions.record` does with a
+    status call's result (without moving the connection's health)."""
+    HealthCheck.objects.insert_rows(rows)
+    owners = Connection.objects.filter(pk__in={row.connection_id for row in rows})
+    rollups.add(
+        rows, {pk: (customer, system) for pk, customer, system in
+               owners.values_list("pk", "customer_id", "system")}
+    )  # fmt: skip
 
 
 class ConnectionEventFactory(DjangoModelFactory):
