@@ -1,5 +1,6 @@
-"""Migration 0008 (rollups and partitions) on an installation with history: every row written before it is there after,
-partitioned on PostgreSQL, and counted into the rollups the strips now draw."""
+"""Migration 0008 (rollups and partitions) on an installation with history: every row written
+before it is there after, partitioned on PostgreSQL, and counted into the rollups the strips
+now draw."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
