@@ -152,7 +152,7 @@ def test_periodic_tasks_run_once_per_period_however_many_beats_send_them(
 ):
     from monitoring import tasks
 
-    assert "health_checks" in tasks.prune_history.apply().get()
+    assert tasks.prune_history.apply().get() != {}, "the first run of the hour prunes"
     tasks.notify_lasting_errors.apply().get()
     with django_assert_max_num_queries(2):  # the period's lease, found taken
         assert tasks.notify_lasting_errors.apply().get() == 0

@@ -61,7 +61,8 @@ def test_strips_and_chart_queries_read_rollups_only(history, support_user, membe
     assert captured.captured_queries and reading_raw_checks(captured) == []
     for strip in strips:  # rate limited is a check, not a failure
         assert sum(bar.checks for bar in strip.bars) == 40 + 1
-        assert sum(bar.failures for bar in strip.bars) == 7
+        assert sum(bar.failed for bar in strip.bars) == 7
+        assert sum(bar.rate_limited for bar in strip.bars) == 1
 
 
 @pytest.mark.parametrize("persona", ["support_user", "member_a"])
@@ -85,6 +86,7 @@ def test_the_connection_page_draws_its_strips_from_rollups(history, client_for, 
             .get(reverse("connection_detail", args=[history[0].pk]))
             .content.decode()
         )
-    assert body.count('<svg role="img"') == 2 and "41 checks, 7 failed" in body
+    assert body.count('<svg role="img"') == 2
+    assert "41 checks: 33 OK, 7 failed, 1 rate limited" in body
     raw = reading_raw_checks(captured)
     assert len(raw) == 1 and "LIMIT 10" in raw[0] and "ORDER BY" in raw[0]
