@@ -6,8 +6,6 @@ the same on page 500 as on page 1, where OFFSET would read and throw away every 
 
 from __future__ import annotations
 
-import base64
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from connections.models import AuditEvent, Connection, Customer
+from connections.spreadsheets import safe_cell
 from connections.tenancy import scoped
 from monitoring.models import ConnectionEvent, ErrorLog, HealthCheck, Source
 
@@ -129,67 +128,6 @@ def filtered_errors(user, params) -> tuple[ErrorLogFilter, QuerySet]:
     return filterset, filterset.qs.newest_first()
 
 
-class BadCursor(ValueError):
-    """A page cursor that was not made here (edited or truncated)."""
-
-
-def encode_cursor(error: ErrorLog) -> str:
-    raw = f"{error.created_at.isoformat()}|{error.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        created_at = datetime.fromisoformat(moment)
-        if created_at.tzinfo is None:
-            raise ValueError("naive")
-        return created_at, int(pk)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("This page link is damaged; start again from the newest errors.") from exc
-
-
-@dataclass
-class KeysetPage:
-    errors: list[ErrorLog]
-    older: str | None = None  # cursor of the next page back in time
-    newer: str | None = None  # cursor of the page before this one
-    is_first: bool = True
-
-
-def keyset_page(
-    errors: QuerySet, *, before: str = "", after: str = "", size: int = PAGE_SIZE
-) -> KeysetPage:
-    """One page of `errors` (ordered newest first) older than `before` or newer than `after`."""
-    if after:
-        moment, pk = decode_cursor(after)
-        # `created_at >= moment` bounds the index scan; the OR settles ties on the id.
-        newer = (
-            errors.filter(created_at__gte=moment)
-            .filter(Q(created_at__gt=moment) | Q(id__gt=pk))
-            .order_by("created_at", "id")[: size + 1]
-        )
-        rows = list(newer)
-        if len(rows) <= size:
-            return keyset_page(errors, size=size)  # back at the newest page
-        rows = list(reversed(rows[:size]))
-        return KeysetPage(rows, older=encode_cursor(rows[-1]), newer=encode_cursor(rows[0]),
-                          is_first=False)  # fmt: skip
-    if before:
-        moment, pk = decode_cursor(before)
-        errors = errors.filter(created_at__lte=moment).filter(
-            Q(created_at__lt=moment) | Q(id__lt=pk)
-        )
-    rows = list(errors[: size + 1])
-    page = KeysetPage(rows[:size], is_first=not before)
-    if len(rows) > size:
-        page.older = encode_cursor(rows[size - 1])
-    if before and page.errors:
-        page.newer = encode_cursor(page.errors[0])
-    return page
-
-
 CSV_COLUMNS = [
     "time",
     "customer",
@@ -204,35 +142,20 @@ CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def safe_cell(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: quote them (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_lines(errors: Iterable[ErrorLog]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+def csv_rows(errors: Iterable[ErrorLog]) -> Iterator[list]:
     for error in errors:
-        yield writer.writerow(
-            [
-                error.created_at.isoformat(),
-                safe_cell(error.customer.name if error.customer else ""),
-                safe_cell(error.connection.display_name if error.connection else ""),
-                safe_cell(error.connection.upstream_id if error.connection else ""),
-                error.source,
-                error.http_status or "",
-                safe_cell(error.error_code),
-                safe_cell(error.error_type),
-                safe_cell(error.message),
-                safe_cell(error.request_id),
-            ]
-        )
+        yield [
+            error.created_at.isoformat(),
+            safe_cell(error.customer.name if error.customer else ""),
+            safe_cell(error.connection.display_name if error.connection else ""),
+            safe_cell(error.connection.upstream_id if error.connection else ""),
+            error.source,
+            error.http_status or "",
+            safe_cell(error.error_code),
+            safe_cell(error.error_type),
+            safe_cell(error.message),
+            safe_cell(error.request_id),
+        ]
 
 
 @dataclass

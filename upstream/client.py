@@ -146,16 +146,7 @@ def _issued_token(response: httpx.Response) -> IssuedToken:
             expires_at=_parse_time(body.get("expires_at")),
         )
     except (ValueError, KeyError, TypeError) as exc:
-        raise UpstreamCallError(
-            StatusResult(
-                outcome=Outcome.PROTOCOL_ERROR,
-                http_status=response.status_code,
-                request_id=response.headers.get("X-Request-ID", "")[:64],
-                error_code="PROTOCOL_ERROR",
-                message="The token answer does not have the expected shape.",
-                raw_body=redact(response.content),
-            )
-        ) from exc
+        raise _wrong_shape(response, "token") from exc
 
 
 def revoke_token(upstream_id: str, upstream_token_id: str) -> None:
@@ -180,13 +171,19 @@ def get_records(upstream_id: str, entity: str, secret: str) -> list:
     except (ValueError, KeyError, TypeError):
         records = None
     if not isinstance(records, list):
-        raise UpstreamCallError(
-            StatusResult(
-                outcome=Outcome.PROTOCOL_ERROR,
-                http_status=response.status_code,
-                request_id=response.headers.get("X-Request-ID", "")[:64],
-                error_code="PROTOCOL_ERROR",
-                message="The records answer does not have the expected shape.",
-            )
-        )
+        raise _wrong_shape(response, "records")
     return records
+
+
+def _wrong_shape(response: httpx.Response, what: str) -> UpstreamCallError:
+    """A 2xx answer Patchbay cannot read, as the error a refusal would be."""
+    return UpstreamCallError(
+        StatusResult(
+            outcome=Outcome.PROTOCOL_ERROR,
+            http_status=response.status_code,
+            request_id=response.headers.get("X-Request-ID", "")[:64],
+            error_code="PROTOCOL_ERROR",
+            message=f"The {what} answer does not have the expected shape.",
+            raw_body=redact(response.content),
+        )
+    )

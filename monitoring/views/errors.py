@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from connections import keyset
+from connections.spreadsheets import csv_lines
 from connections.tenancy import get_scoped_or_404
 from monitoring import error_log
 from monitoring.models import ErrorLog
@@ -19,12 +21,12 @@ def error_list(request):
     if request.GET.get("format") == "csv":
         return csv_export(errors)
     try:
-        page = error_log.keyset_page(
+        page = keyset.keyset_page(
             errors, before=request.GET.get("before", ""), after=request.GET.get("after", "")
         )
         cursor_error = ""
-    except error_log.BadCursor as bad:
-        page, cursor_error = error_log.keyset_page(errors), str(bad)
+    except keyset.BadCursor as bad:
+        page, cursor_error = keyset.keyset_page(errors), str(bad)
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(
         request,
@@ -38,7 +40,9 @@ def error_list(request):
 def csv_export(errors):
     """Streamed, so a million rows never sit in memory; same filters as the page."""
     rows = errors.iterator(chunk_size=2000)
-    response = StreamingHttpResponse(error_log.csv_lines(rows), content_type="text/csv")
+    response = StreamingHttpResponse(
+        csv_lines(error_log.CSV_COLUMNS, error_log.csv_rows(rows)), content_type="text/csv"
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="patchbay-errors-{stamp}.csv"'
     return response

@@ -6,7 +6,6 @@ import os
 
 import httpx
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from mappings.models import MappingVersion
@@ -131,35 +130,17 @@ def test_a_custom_field_added_then_removed_leaves_the_preview(sign_in, live_serv
     expect(page.locator("#mapped-record")).not_to_contain_text('"plant"')
 
 
-# Issue 15's journeys run under the policy issue 12 brings: scripts only from the app itself (no
-# inline script, no eval, so no htmx `js:` values or `hx-on`), and fail on any console error.
-STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'"
-
-
 @pytest.fixture
-def strict(browser, live_server):
-    """Pages whose answers carry a strict Content-Security-Policy, collecting console errors."""
-    contexts, errors = [], []
+def strict(open_context, live_server, console):
+    """Signed-in pages of their own browser context each, under the app's strict
+    Content-Security-Policy; a console error or policy violation fails the journey
+    (tests/browser/conftest.py). A 422 answer (a refused save) is logged by Chromium as a
+    failed load, on purpose."""
+    console.allow("status of 422")
 
     def open_page(username: str):
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
+        page = open_context().new_page()
         page.set_default_timeout(10_000)
-
-        def with_policy(route):
-            try:
-                response = route.fetch()
-            except PlaywrightError:
-                return  # the page closed while its request was on the way
-            headers = {**response.headers, "content-security-policy": STRICT_CSP}
-            route.fulfill(response=response, headers=headers)
-
-        page.route(f"{live_server.url}/**", with_policy)
-        page.on(
-            "console", lambda m: errors.append((page.url, m.text)) if m.type == "error" else None
-        )
-        page.on("pageerror", lambda exc: errors.append((page.url, str(exc))))
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill("correct-horse-battery")
@@ -167,16 +148,7 @@ def strict(browser, live_server):
         page.wait_for_load_state()
         return page
 
-    yield open_page
-    for context in contexts:
-        context.close()
-    # Only the mapping pages are this issue's (the sign-in lands on the dashboard, whose own
-    # scripts are issue 12's to bring under the policy). A 422 answer (a refused import) is
-    # logged by Chromium as a failed load; anything else fails the journey.
-    mapping_errors = [
-        text for url, text in errors if "/mappings/" in url and "status of 422" not in text
-    ]
-    assert mapping_errors == [], mapping_errors
+    return open_page
 
 
 def api(live_server, connection, plaintext, method="post", action="transform", **body):

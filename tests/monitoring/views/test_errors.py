@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from connections import keyset
 from health.vocabulary import HealthStatus
 from monitoring import error_log
 from tests.monitoring.factories import (
@@ -182,7 +183,7 @@ def test_error_pages_queries_stay_constant(
     with django_assert_max_num_queries(4):
         client.get(reverse("error_list"))
     with django_assert_max_num_queries(4):
-        client.get(reverse("error_list"), {"before": error_log.encode_cursor(rows[1])})
+        client.get(reverse("error_list"), {"before": keyset.encode_cursor(rows[1])})
     with django_assert_max_num_queries(8):
         client.get(reverse("error_detail", args=[rows[0].pk]))
     with django_assert_max_num_queries(4):
