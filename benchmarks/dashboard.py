@@ -235,8 +235,8 @@ def make_support_user():
 
 
 def measure_pages() -> None:
+    from connections.keyset import encode_cursor
     from connections.models import Connection, Customer, User
-    from monitoring.error_log import encode_cursor
     from monitoring.models import ErrorLog, Incident, Issue
 
     client = Client()

@@ -211,9 +211,9 @@ def report_writes(empty: list[float], steady: list[float]) -> None:
 
 
 def measure_pages(sizes: dict) -> list[str]:
+    from connections.keyset import encode_cursor
     from connections.models import Connection, Customer, User
     from monitoring import rollups
-    from monitoring.error_log import encode_cursor
     from monitoring.models import ErrorLog
 
     user = User.objects.get(username="bench-support")
